@@ -1,0 +1,19 @@
+/**
+ * The migration list, in order. Listed explicitly (not discovered from the file system) so the same
+ * set runs from the TypeScript sources in tests and from the compiled JavaScript in production.
+ */
+import type { Knex } from 'knex';
+import * as initialSchema from './001-initial-schema.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: ReadonlyArray<readonly [string, Migration]> = [['001-initial-schema', initialSchema]];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,84 @@
+/**
+ * The knex factory: MySQL/MariaDB through mysql2, or the embedded SQLite through better-sqlite3.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Config } from '../../config/index.js';
+import { migrationSource } from '../../migrations/index.js';
+
+export type Db = Knex;
+export type Dialect = 'mysql' | 'sqlite';
+
+export function dialectOf(db: Knex): Dialect {
+  const client = db.client.config.client as string;
+  return client === 'mysql2' || client === 'mysql' ? 'mysql' : 'sqlite';
+}
+
+export function connectDatabase(database: Config['database'], options: { poolMax?: number } = {}): Knex {
+  if (database.client === 'better-sqlite3') {
+    const filename = database.filename!;
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: SQLite has one writer, and a second pooled connection inside a transaction
+      // would wait on the first forever.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          // Other processes (a second worker, a CLI run) wait for the write lock instead of failing
+          conn.pragma('busy_timeout = 30000');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      uri: database.url,
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      timezone: 'Z',
+    } as Knex.MySql2ConnectionConfig & { uri: string },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+  });
+}
+
+export async function listAppliedMigrations(db: Knex): Promise<string[]> {
+  const [completed] = (await db.migrate.list({ migrationSource })) as [Array<{ name: string } | string>, unknown];
+  return completed.map((m) => (typeof m === 'string' ? m : m.name));
+}
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+/** Runs `fn` in a transaction; on MySQL with READ COMMITTED (gap locks of REPEATABLE READ deadlock claims). */
+export async function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  if (dialectOf(db) === 'mysql') {
+    return db.transaction(fn, { isolationLevel: 'read committed' });
+  }
+  return db.transaction(fn);
+}
+
+/** Splits rows into batches small enough for one multi-row INSERT on either database. */
+export function batchSizeFor(db: Knex, columns: number): number {
+  // SQLite: knex builds multi-row inserts as a compound SELECT, limited to 500 terms.
+  if (dialectOf(db) === 'sqlite') return Math.max(1, Math.min(500, Math.floor(32000 / columns)));
+  return Math.max(1, Math.min(5000, Math.floor(60000 / columns)));
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
