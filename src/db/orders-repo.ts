@@ -35,7 +35,7 @@ export interface OrderView {
 const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
 
 /** Escapes LIKE wildcards so a search for "50%" finds "50%" literally. */
-const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const likePattern = (text: string) => `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 
 export async function listOrders(db: Knex, q: OrderQuery): Promise<{ items: OrderView[]; count: number }> {
   const base = db('orders as o').join('companies as c', 'c.id', 'o.company_id').leftJoin('invoices as i', 'i.id', 'o.invoice_id');
@@ -45,15 +45,15 @@ export async function listOrders(db: Knex, q: OrderQuery): Promise<{ items: Orde
   if (q.search !== undefined && q.search !== '') {
     const pattern = likePattern(q.search);
     base.where((w) => {
-      w.whereRaw("lower(o.number) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(coalesce(o.relating_to, '')) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(c.code) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(c.name) like ? escape '\\'", [pattern])
-        .orWhereRaw("lower(coalesce(i.number, '')) like ? escape '\\'", [pattern])
+      w.whereRaw("lower(o.number) like ? escape '!'", [pattern])
+        .orWhereRaw("lower(coalesce(o.relating_to, '')) like ? escape '!'", [pattern])
+        .orWhereRaw("lower(c.code) like ? escape '!'", [pattern])
+        .orWhereRaw("lower(c.name) like ? escape '!'", [pattern])
+        .orWhereRaw("lower(coalesce(i.number, '')) like ? escape '!'", [pattern])
         .orWhereExists(
           db('order_items as oi')
             .whereRaw('oi.order_id = o.id')
-            .where((x) => x.whereRaw("lower(oi.sku) like ? escape '\\'", [pattern]).orWhereRaw("lower(oi.description) like ? escape '\\'", [pattern])),
+            .where((x) => x.whereRaw("lower(oi.sku) like ? escape '!'", [pattern]).orWhereRaw("lower(oi.description) like ? escape '!'", [pattern])),
         );
     });
   }
