@@ -9,6 +9,7 @@ import { processIo, type Io } from './admin/output.js';
 import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
+import type { RunDeps } from './pipeline/run-company.js';
 
 export interface AppContext {
   config: Config;
@@ -16,6 +17,8 @@ export interface AppContext {
   io: Io;
   /** The database, connected and migrated on first use */
   db(): Promise<Knex>;
+  /** What a run needs: the database, the clock and the outbox */
+  runDeps(): Promise<RunDeps>;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,10 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         return db;
       })();
       return ready;
+    },
+    async runDeps() {
+      const knex = await this.db();
+      return { db: knex, clock, deliverer: { deliverPending: async () => [] } };
     },
     async close() {
       if (db) await db.destroy();

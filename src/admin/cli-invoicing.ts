@@ -1,4 +1,100 @@
+/**
+ * CLI commands around runs and invoices: `run`, `invoices …`.
+ */
 import type { Command } from 'commander';
+import { listInvoices } from '../db/invoices-repo.js';
+import { inputError } from '../domain/errors.js';
+import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
 import type { AppContext } from '../main.js';
+import { formatTable, printJson } from './output.js';
 
-export function registerInvoicingCommands(_program: Command, _ctx: AppContext, _setExit: (code: number) => void): void {}
+function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void {
+  const { io } = ctx;
+  if (json) {
+    const { integrations: _integrations, dryRun: _dryRun, ...contract } = report;
+    return printJson(io, { ...contract, dryRun: report.dryRun, ...(report.integrations ? { integrations: report.integrations } : {}) });
+  }
+  const verb = report.dryRun ? 'would issue' : 'issued';
+  if (report.invoices.length === 0) {
+    io.stdout.write(`${report.company}: nothing to invoice${report.dryRun ? ' (dry run)' : ''}\n`);
+  } else {
+    io.stdout.write(`${report.company}: ${verb} ${report.invoices.length} invoice${report.invoices.length === 1 ? '' : 's'}${report.dryRun ? ' (dry run: no number consumed)' : ''}\n`);
+    io.stdout.write(
+      formatTable(
+        ['NUMBER', 'CURRENCY', 'ORDERS', 'LINES', 'NET', 'TAX', 'TOTAL', 'LAYOUT'],
+        report.invoices.map((i) => [i.number, i.currency, String(i.orders.length), String(i.lines), i.net, i.tax, i.total, i.layout]),
+      ),
+    );
+  }
+  const skipped = Object.entries(report.skipped).filter(([, n]) => n > 0);
+  if (skipped.length > 0) io.stdout.write(`skipped: ${skipped.map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+  for (const d of report.deliveries) {
+    io.stdout.write(`delivery ${d.invoice} via ${d.integration}: ${d.status}${d.error ? ` (${d.error})` : ''}\n`);
+  }
+}
+
+export function registerInvoicingCommands(program: Command, ctx: AppContext, setExit: (code: number) => void): void {
+  const { io } = ctx;
+
+  program
+    .command('run')
+    .description("invoice a company now: its enabled integrations, or a manual run with --as")
+    .requiredOption('--company <code>', 'the dropship or self-fulfilment company to invoice')
+    .option('--as <email>', "manual run, numbered from this user's primary company")
+    .option('--dry-run', 'show what would be invoiced; consume no number, write nothing')
+    .option('--include-errors', 'include orders that have errors')
+    .option('--from <date>', 'only orders created on or after this date (company time zone)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { company: string; as?: string; dryRun?: boolean; includeErrors?: boolean; from?: string; json?: boolean }) => {
+      const deps = await ctx.runDeps();
+      const report = opts.as
+        ? await runManual(deps, {
+            companyCode: opts.company,
+            userEmail: opts.as,
+            dryRun: Boolean(opts.dryRun),
+            includeErrors: Boolean(opts.includeErrors),
+            from: opts.from ?? null,
+          })
+        : await runCompanyIntegrations(deps, {
+            companyCode: opts.company,
+            dryRun: Boolean(opts.dryRun),
+            ...(opts.includeErrors ? { includeErrors: true } : {}),
+            ...(opts.from !== undefined ? { from: opts.from } : {}),
+          });
+      printRunReport(ctx, report, Boolean(opts.json));
+      if (report.deliveries.some((d) => d.status === 'failed')) setExit(1);
+    });
+
+  const invoices = program.command('invoices').description('issued invoices');
+  invoices
+    .command('list')
+    .description('invoices with their totals, orders and delivery status')
+    .option('--company <code>', 'only this company')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { company?: string; json?: boolean }) => {
+      const db = await ctx.db();
+      if (opts.company !== undefined && !(await db('companies').where('code', opts.company).first('id'))) {
+        throw inputError([{ path: '--company', message: `unknown company "${opts.company}"` }]);
+      }
+      const list = await listInvoices(db, opts.company !== undefined ? { company: opts.company } : {});
+      if (opts.json) return printJson(io, list);
+      io.stdout.write(
+        formatTable(
+          ['NUMBER', 'COMPANY', 'SELLER', 'ISSUED', 'DUE', 'CUR', 'NET', 'TAX', 'TOTAL', 'ORDERS', 'DELIVERIES'],
+          list.map((i) => [
+            i.number,
+            i.company,
+            i.seller,
+            i.issueDate,
+            i.dueDate,
+            i.currency,
+            i.net,
+            i.tax,
+            i.total,
+            String(i.orders.length),
+            i.deliveries.map((d) => `${d.integration}:${d.status}${d.error ? ` (${d.error})` : ''}`).join(', '),
+          ]),
+        ),
+      );
+    });
+}

@@ -62,12 +62,32 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
   return applied;
 }
 
-/** Runs `fn` in a transaction; on MySQL with READ COMMITTED (gap locks of REPEATABLE READ deadlock claims). */
-export async function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  if (dialectOf(db) === 'mysql') {
-    return db.transaction(fn, { isolationLevel: 'read committed' });
+/** Lock conflicts that a fresh attempt of the whole transaction resolves. */
+function isRetryableConflict(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string; retryable?: boolean; name?: string };
+  return (
+    e?.errno === 1213 || // ER_LOCK_DEADLOCK
+    e?.errno === 1205 || // ER_LOCK_WAIT_TIMEOUT
+    e?.code === 'SQLITE_BUSY' ||
+    (e?.name === 'AppError' && e.code === 'CONFLICT' && e.retryable === true)
+  );
+}
+
+/**
+ * Runs `fn` in a transaction, retried a few times when it loses a lock conflict (its effects were rolled
+ * back, so running it again is safe). On MySQL it uses READ COMMITTED: the gap locks of REPEATABLE READ
+ * make concurrent claims deadlock.
+ */
+export async function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (dialectOf(db) === 'mysql') return await db.transaction(fn, { isolationLevel: 'read committed' });
+      return await db.transaction(fn);
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableConflict(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
   }
-  return db.transaction(fn);
 }
 
 /** Splits rows into batches small enough for one multi-row INSERT on either database. */

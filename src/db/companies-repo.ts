@@ -1,0 +1,98 @@
+/**
+ * Companies, their ancestry, users and sequences as the pipeline needs them.
+ */
+import type { Knex } from 'knex';
+import type { InvoiceLayout, InvoiceParty, PostalAddress } from '../domain/invoice-document.js';
+
+export interface CompanyRecord {
+  id: number;
+  code: string;
+  name: string;
+  type: 'admin' | 'supplier' | 'dropship' | 'self_fulfilment';
+  parentId: number | null;
+  timezone: string;
+  email: string | null;
+  vatNumber: string | null;
+  endpoint: { scheme: string; id: string } | null;
+  address: PostalAddress | null;
+  sharedSequence: boolean;
+  invoicing: {
+    currency: string | null;
+    paymentTermsDays: number;
+    paymentDetails: string | null;
+    iban: string | null;
+    bic: string | null;
+    logoSha256: string | null;
+    layout: InvoiceLayout;
+  };
+}
+
+type Row = Record<string, unknown>;
+
+export function toCompanyRecord(r: Row): CompanyRecord {
+  return {
+    id: Number(r.id),
+    code: r.code as string,
+    name: r.name as string,
+    type: r.type as CompanyRecord['type'],
+    parentId: r.parent_id === null ? null : Number(r.parent_id),
+    timezone: r.timezone as string,
+    email: (r.email as string | null) ?? null,
+    vatNumber: (r.vat_number as string | null) ?? null,
+    endpoint: r.endpoint_scheme && r.endpoint_id ? { scheme: r.endpoint_scheme as string, id: r.endpoint_id as string } : null,
+    address: r.address ? (JSON.parse(r.address as string) as PostalAddress) : null,
+    sharedSequence: Boolean(r.shared_sequence),
+    invoicing: {
+      currency: (r.inv_currency as string | null) ?? null,
+      paymentTermsDays: Number(r.payment_terms_days),
+      paymentDetails: (r.payment_details as string | null) ?? null,
+      iban: (r.iban as string | null) ?? null,
+      bic: (r.bic as string | null) ?? null,
+      logoSha256: (r.logo_sha256 as string | null) ?? null,
+      layout: (r.layout as InvoiceLayout) ?? 'combined',
+    },
+  };
+}
+
+export async function findCompanyByCode(db: Knex, code: string): Promise<CompanyRecord | null> {
+  const row = (await db('companies').where('code', code).first()) as Row | undefined;
+  return row ? toCompanyRecord(row) : null;
+}
+
+/** The company's ancestors, nearest first. */
+export async function findAncestors(db: Knex, company: CompanyRecord): Promise<CompanyRecord[]> {
+  const out: CompanyRecord[] = [];
+  const seen = new Set([company.id]);
+  let parentId = company.parentId;
+  while (parentId !== null && !seen.has(parentId)) {
+    seen.add(parentId);
+    const row = (await db('companies').where('id', parentId).first()) as Row | undefined;
+    if (!row) break;
+    const parent = toCompanyRecord(row);
+    out.push(parent);
+    parentId = parent.parentId;
+  }
+  return out;
+}
+
+export async function findUserByEmail(db: Knex, email: string): Promise<{ id: number; email: string; primaryCompanyId: number | null } | null> {
+  const row = (await db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).first()) as Row | undefined;
+  if (!row) return null;
+  return { id: Number(row.id), email: row.email as string, primaryCompanyId: row.primary_company_id === null ? null : Number(row.primary_company_id) };
+}
+
+export async function findCompanyById(db: Knex, id: number): Promise<CompanyRecord | null> {
+  const row = (await db('companies').where('id', id).first()) as Row | undefined;
+  return row ? toCompanyRecord(row) : null;
+}
+
+export function toParty(c: CompanyRecord): InvoiceParty {
+  return {
+    code: c.code,
+    name: c.name,
+    email: c.email,
+    vatNumber: c.vatNumber,
+    endpoint: c.endpoint,
+    address: c.address ?? { lines: [], city: '', postcode: '', country: '' },
+  };
+}

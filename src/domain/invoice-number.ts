@@ -1,0 +1,7 @@
+/** Invoice numbers: the sequence's prefix and its value, zero-padded: ("SUPA-", 6, 42) → "SUPA-000042". */
+export function formatInvoiceNumber(prefix: string, padding: number, value: number): string {
+  return `${prefix}${String(value).padStart(padding, '0')}`;
+}
+
+export const defaultSequencePrefix = (ownerCode: string): string => `${ownerCode}-`;
+export const DEFAULT_SEQUENCE_PADDING = 6;
