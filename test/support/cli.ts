@@ -2,7 +2,7 @@
  * Running the CLI from tests: in-process through `main` (fast, same code path as the binary), or as a
  * real process through bin/oms-invoicing.js (needs `npm run build` first; `npm test` does it).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/main.js';
@@ -53,4 +53,21 @@ export function parseJsonOutput<T>(r: CliResult): T {
   } catch {
     throw new Error(`not JSON output (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
+}
+
+/** Starts the real binary and returns the child, for tests that must kill it. */
+export function startCli(args: string[], env: Record<string, string>): { child: import('node:child_process').ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [binPath, ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 137 : 3), stdout, stderr }));
+  });
+  return { child, done };
 }
