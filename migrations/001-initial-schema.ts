@@ -194,12 +194,13 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['company_id', 'number']);
     // Eligibility scans: a company's not-yet-invoiced orders
     t.index(['company_id', 'invoice_id', 'created_at']);
+    t.index(['invoice_id']);
     t.index(['created_at']);
   });
 
+  // Keyed by (order, position): items are always read by order, and one index less makes bulk loads faster
   await knex.schema.createTable('order_items', (t) => {
     utf8(knex, t);
-    t.bigIncrements('id');
     t.bigInteger('order_id').unsigned().notNullable().references('id').inTable('orders');
     t.integer('position').notNullable();
     t.string('sku', 64).notNullable();
@@ -207,12 +208,11 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('quantity').notNullable();
     t.bigInteger('unit_cost_price_e4').notNullable();
     t.integer('tax_rate_bp').notNullable();
-    t.unique(['order_id', 'position']);
+    t.primary(['order_id', 'position']);
   });
 
   await knex.schema.createTable('invoice_lines', (t) => {
     utf8(knex, t);
-    t.bigIncrements('id');
     t.bigInteger('invoice_id').unsigned().notNullable().references('id').inTable('invoices');
     t.integer('position').notNullable();
     t.bigInteger('order_id').unsigned().notNullable().references('id').inTable('orders');
@@ -224,7 +224,8 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('tax_rate_bp').notNullable();
     t.bigInteger('shipping_minor').nullable();
     t.bigInteger('net_minor').notNullable();
-    t.unique(['invoice_id', 'position']);
+    t.primary(['invoice_id', 'position']);
+    t.index(['order_id']);
   });
 
   await knex.schema.createTable('invoice_tax_groups', (t) => {

@@ -27,6 +27,22 @@ export function parseScaled(text: string, scale: number, allowNegative = false):
   return sign ? -value : value;
 }
 
+const POW10 = [1, 10, 100, 1000, 10000];
+
+/**
+ * The same as parseScaled for non-negative values, as a number: the hot path of imports. Exact, since
+ * every intermediate is an integer below 2^53.
+ */
+function parseScaledNumber(text: string, scale: number, max: number): number | null {
+  const m = DECIMAL.exec(text);
+  if (!m || m[1]) return null;
+  const whole = m[2]!;
+  const frac = m[3] ?? '';
+  if (frac.length > scale || whole.length > 15) return null;
+  const value = Number(whole) * POW10[scale]! + (frac === '' ? 0 : Number(frac) * POW10[scale - frac.length]!);
+  return Number.isSafeInteger(value) && value <= max ? value : null;
+}
+
 /** Formats an integer scaled by 10^scale as a decimal string with exactly `scale` decimals. */
 export function formatScaled(value: bigint | number, scale: number): string {
   const v = BigInt(value);
@@ -56,20 +72,17 @@ export const toNumber = (v: bigint): number => {
 
 /** "12.34" → 1234 (minor units). */
 export function parseAmount(text: string): number | null {
-  const v = parseScaled(text, 2);
-  return v === null || v > MAX_AMOUNT_MINOR ? null : Number(v);
+  return parseScaledNumber(text, 2, Number(MAX_AMOUNT_MINOR));
 }
 
 /** "7.5" / "1.2345" → 75000 / 12345 (ten-thousandths). */
 export function parseUnitPrice(text: string): number | null {
-  const v = parseScaled(text, 4);
-  return v === null || v > MAX_AMOUNT_MINOR * 100n ? null : Number(v);
+  return parseScaledNumber(text, 4, Number(MAX_AMOUNT_MINOR * 100n));
 }
 
 /** "20" / "5.5" → 2000 / 550 (basis points); rates from 0 to 100 with at most 2 decimals. */
 export function parseTaxRate(text: string): number | null {
-  const v = parseScaled(text, 2);
-  return v === null || v > 10000n ? null : Number(v);
+  return parseScaledNumber(text, 2, 10000);
 }
 
 export const formatAmount = (minor: number | bigint): string => formatScaled(minor, 2);

@@ -36,14 +36,32 @@ export function isValidDate(s: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && y >= 1970;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
 /** An ISO 8601 instant with an explicit offset (Z or ±hh:mm) → epoch ms; null when invalid. */
 export function parseInstant(s: string): number | null {
   const m = DATE_TIME.exec(s);
   if (!m) return null;
-  if (!isValidDate(`${m[1]}-${m[2]}-${m[3]}`)) return null;
-  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) return null;
-  const ms = Date.parse(s);
-  return Number.isFinite(ms) ? ms : null;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const sec = m[6] === undefined ? 0 : Number(m[6]);
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1) return null;
+  if (d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return null;
+  if (h > 23 || mi > 59 || sec > 59) return null;
+  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  let offset = 0;
+  const tz = m[8]!;
+  if (tz !== 'Z') {
+    const oh = Number(tz.slice(1, 3));
+    const om = Number(tz.slice(4, 6));
+    if (oh > 23 || om > 59) return null;
+    offset = (tz[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  return Date.UTC(y, mo - 1, d, h, mi, sec, ms) - offset;
 }
 
 const timezoneCache = new Map<string, boolean>();

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { batchSizeFor, chunk, inTransaction } from '../db/connect.js';
+import { chunk, inTransaction } from '../db/connect.js';
+import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds } from '../db/bulk-insert.js';
 import type { Problem } from '../domain/errors.js';
 import { parseLogoDataUri } from '../domain/logo.js';
 import { parseAmount, parseTaxRate, parseUnitPrice } from '../domain/money.js';
@@ -665,6 +666,24 @@ async function writeProducts(
   }
 }
 
+const ORDER_COLUMNS = [
+  'company_id',
+  'number',
+  'source',
+  'status',
+  'on_hold',
+  'has_errors',
+  'error_text',
+  'unique_invoice',
+  'relating_to',
+  'currency',
+  'shipping_minor',
+  'created_at',
+  'dispatched_at',
+  'updated_at',
+] as const;
+const ITEM_COLUMNS = ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'] as const;
+
 async function writeOrders(
   trx: Knex.Transaction,
   records: OrderRecord[],
@@ -674,9 +693,9 @@ async function writeOrders(
   summary: LoadSummary,
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
-  const orderBatch = batchSizeFor(trx, 16);
-  const itemBatch = batchSizeFor(trx, 7);
+  const orderBatch = 2000;
   let done = 0;
+  const derivableIds = await consecutiveIdsGuaranteed(trx);
   onProgress?.(0, records.length);
   for (const part of chunk(records, orderBatch)) {
     const updatedIds: number[] = [];
@@ -703,59 +722,56 @@ async function writeOrders(
     });
     summary.orders.updated += updatedIds.length;
     summary.orders.inserted += part.length - updatedIds.length;
-    if (updatedIds.length > 0) {
-      await trx('order_items').whereIn('order_id', updatedIds).delete();
-      await trx('orders')
-        .insert(rows)
-        .onConflict(['company_id', 'number'])
-        .merge([
-          'source',
-          'status',
-          'on_hold',
-          'has_errors',
-          'error_text',
-          'unique_invoice',
-          'relating_to',
-          'currency',
-          'shipping_minor',
-          'created_at',
-          'dispatched_at',
-          'updated_at',
-        ]);
-    } else {
-      await trx('orders').insert(rows);
-    }
-    // Read the ids back by natural key (multi-row inserts do not reliably report every id)
     const idByKey = new Map<string, number>();
-    const byCompany = new Map<number, string[]>();
-    for (const row of rows) {
-      let list = byCompany.get(row.company_id);
-      if (!list) byCompany.set(row.company_id, (list = []));
-      list.push(row.number);
+    if (updatedIds.length === 0 && derivableIds) {
+      const ids = await insertReturningIds(trx, 'orders', ORDER_COLUMNS, rows.map((r) => ORDER_COLUMNS.map((c) => r[c])));
+      rows.forEach((row, i) => idByKey.set(`${row.company_id}\u0000${row.number}`, ids[i]!));
+    } else {
+      if (updatedIds.length > 0) {
+        await trx('order_items').whereIn('order_id', updatedIds).delete();
+        await trx('orders')
+          .insert(rows)
+          .onConflict(['company_id', 'number'])
+          .merge([
+            'source',
+            'status',
+            'on_hold',
+            'has_errors',
+            'error_text',
+            'unique_invoice',
+            'relating_to',
+            'currency',
+            'shipping_minor',
+            'created_at',
+            'dispatched_at',
+            'updated_at',
+          ]);
+      } else {
+        await bulkInsert(trx, 'orders', ORDER_COLUMNS, rows.map((r) => ORDER_COLUMNS.map((c) => r[c])));
+      }
+      // Read the ids back by natural key
+      const byCompany = new Map<number, string[]>();
+      for (const row of rows) {
+        let list = byCompany.get(row.company_id);
+        if (!list) byCompany.set(row.company_id, (list = []));
+        list.push(row.number);
+      }
+      for (const [companyId, numbers] of byCompany) {
+        const found = (await trx('orders').where('company_id', companyId).whereIn('number', numbers).select('id', 'number')) as Array<{
+          id: number;
+          number: string;
+        }>;
+        for (const f of found) idByKey.set(`${companyId}\u0000${f.number}`, Number(f.id));
+      }
     }
-    for (const [companyId, numbers] of byCompany) {
-      const found = (await trx('orders').where('company_id', companyId).whereIn('number', numbers).select('id', 'number')) as Array<{
-        id: number;
-        number: string;
-      }>;
-      for (const f of found) idByKey.set(`${companyId}\u0000${f.number}`, Number(f.id));
-    }
-    const itemRows: Array<Record<string, unknown>> = [];
+    const itemRows: unknown[][] = [];
     for (const r of part) {
       const orderId = idByKey.get(`${companyIds.get(r.companyCode)!}\u0000${r.number}`)!;
       r.items.forEach((it, position) => {
-        itemRows.push({
-          order_id: orderId,
-          position,
-          sku: it.sku,
-          description: it.description,
-          quantity: it.quantity,
-          unit_cost_price_e4: it.unitPriceE4,
-          tax_rate_bp: it.taxRateBp,
-        });
+        itemRows.push([orderId, position, it.sku, it.description, it.quantity, it.unitPriceE4, it.taxRateBp]);
       });
     }
-    for (const items of chunk(itemRows, itemBatch)) await trx('order_items').insert(items);
+    await bulkInsert(trx, 'order_items', ITEM_COLUMNS, itemRows);
     summary.items += itemRows.length;
     done += part.length;
     onProgress?.(done, records.length);

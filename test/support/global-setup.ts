@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './build.js';
-import { startMariaDb, type MariaDbServer } from './mariadb.js';
+import { startMariaDb, type MariaDbServer } from '../../bench/throwaway-mariadb.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,0 +1,46 @@
+/**
+ * `load` of 100,000 orders (≈300,000 items) through the CLI, on SQLite and MariaDB, next to the peer:
+ * plain batched INSERTs of the same rows (what the databases can do at all).
+ */
+import path from 'node:path';
+import { connectDatabase, migrateLatest } from '../src/db/connect.js';
+import { bulkInsert } from '../src/db/bulk-insert.js';
+import { loadConfig } from '../config/index.js';
+import { writeDataset } from './generate-dataset.js';
+import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
+
+async function rawInsertMs(url: string, orders: number, itemsPerOrder: number): Promise<number> {
+  const db = connectDatabase(loadConfig({ DATABASE_URL: url }).database);
+  await migrateLatest(db);
+  await db('companies').insert({ code: 'PEER', name: 'Peer', type: 'dropship', created_at: 0, updated_at: 0 });
+  const started = performance.now();
+  await db.transaction(async (trx) => {
+    const orderRows = Array.from({ length: orders }, (_, i) => [1, `P-${i}`, 'api', 'dispatched', 0, 0, null, 0, null, 'GBP', 499, 1, null, 1]);
+    await bulkInsert(trx, 'orders', ['company_id', 'number', 'source', 'status', 'on_hold', 'has_errors', 'error_text', 'unique_invoice', 'relating_to', 'currency', 'shipping_minor', 'created_at', 'dispatched_at', 'updated_at'], orderRows);
+    const itemRows: unknown[][] = [];
+    for (let i = 1; i <= orders; i++) for (let j = 0; j < itemsPerOrder; j++) itemRows.push([i, j, 'SKU-001', 'Item', 1, 10000, 2000]);
+    await bulkInsert(trx, 'order_items', ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'], itemRows);
+  });
+  const ms = performance.now() - started;
+  await db.destroy();
+  return ms;
+}
+
+export async function runLoadBench(orders = 100_000): Promise<Record<string, number>> {
+  const dir = tempDir('load');
+  const file = path.join(dir, 'orders.json');
+  const shape = writeDataset(file, { suppliers: 1, companiesPerSupplier: 4, ordersPerCompany: orders / 4, itemsPerOrder: 3 });
+  const out: Record<string, number> = { orders: shape.orders, items: shape.items };
+  for (const kind of ['sqlite', 'mariadb'] as const) {
+    const url = await freshDatabaseUrl(kind, dir);
+    const env = { DATABASE_URL: url, OMS_DATA_DIR: dir };
+    await timeCli(['migrate'], env);
+    const t = await timeCli(['load', '--json', file], env);
+    const peer = await rawInsertMs(await freshDatabaseUrl(kind, dir), orders, 3);
+    out[`${kind}LoadMs`] = round(t.ms);
+    out[`${kind}LoadPeakRssMb`] = t.peakRssMb;
+    out[`${kind}RawInsertMs`] = round(peer);
+    out[`${kind}LoadVsRawInsert`] = round(t.ms / peer, 2);
+  }
+  return out;
+}
