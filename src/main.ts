@@ -10,6 +10,13 @@ import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
 import type { RunDeps } from './pipeline/run-company.js';
+import fs from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { createPdfRenderer, type PdfRenderer, type RenderedPdf } from '../integrations/pdf/render-invoice-pdf.js';
+import { createMailer, createPdfEmailerDriver, type Mailer } from '../integrations/pdf-emailer/index.js';
+import { buildUblInvoice, createXmlSftpDriver } from '../integrations/xml-sftp/index.js';
+import type { InvoiceDocument } from './domain/invoice-document.js';
+import { createOutbox, type ArtefactRenderer } from './pipeline/deliver-pending.js';
 
 export interface AppContext {
   config: Config;
@@ -19,12 +26,19 @@ export interface AppContext {
   db(): Promise<Knex>;
   /** What a run needs: the database, the clock and the outbox */
   runDeps(): Promise<RunDeps>;
+  /** Structured logs (pino, JSON lines) on standard error */
+  logger(): Logger;
+  /** The invoice artefacts, rendered exactly as deliveries render them */
+  artefacts(): ArtefactRenderer & { renderPdf(doc: InvoiceDocument): Promise<RenderedPdf> };
   close(): Promise<void>;
 }
 
 export function createContext(io: Io, clock: Clock = systemClock): AppContext {
   const config = loadConfig(io.env, io.cwd);
   let db: Knex | null = null;
+  let mailer: Mailer | null = null;
+  let log: Logger | null = null;
+  let renderer: Promise<PdfRenderer> | null = null;
   let ready: Promise<Knex> | null = null;
   return {
     config,
@@ -39,11 +53,40 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       })();
       return ready;
     },
+    logger() {
+      log ??= pino({ level: config.logLevel, base: { service: 'oms-invoicing' } }, { write: (line: string) => io.stderr.write(line) });
+      return log;
+    },
+    artefacts() {
+      renderer ??= createPdfRenderer({ fontFiles: config.pdfFonts.filter((f) => fs.existsSync(f.replace(/#\d+$/, ''))) });
+      return {
+        pdf: async (doc) => (await (await renderer!).render(doc)).bytes,
+        renderPdf: async (doc) => (await renderer!).render(doc),
+        xml: (doc) => buildUblInvoice(doc),
+      };
+    },
     async runDeps() {
       const knex = await this.db();
-      return { db: knex, clock, deliverer: { deliverPending: async () => [] } };
+      mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
+      const deliverer = createOutbox({
+        db: knex,
+        clock,
+        drivers: {
+          'pdf-emailer': createPdfEmailerDriver({ mailer, from: config.mailFrom }),
+          'xml-sftp': createXmlSftpDriver({ readSecret: (name) => io.env[name] }),
+        },
+        render: this.artefacts(),
+        policy: {
+          maxAttempts: config.delivery.maxAttempts,
+          backoffSeconds: config.delivery.backoffSeconds,
+          claimSeconds: config.worker.leaseSeconds,
+          concurrency: 8,
+        },
+      });
+      return { db: knex, clock, deliverer };
     },
     async close() {
+      await mailer?.close();
       if (db) await db.destroy();
     },
   };

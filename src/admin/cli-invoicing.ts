@@ -1,7 +1,10 @@
 /**
  * CLI commands around runs and invoices: `run`, `invoices …`.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { loadInvoiceDocumentByNumber } from '../pipeline/load-invoice-document.js';
 import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
@@ -97,4 +100,43 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
         ),
       );
     });
+
+  invoices
+    .command('pdf')
+    .description("the invoice's PDF, identical to what was delivered")
+    .argument('<number>', 'invoice number')
+    .option('-o, --output <file>', 'write to this file (default: standard output)')
+    .option('--json', 'machine-readable output')
+    .action(async (number: string, opts: { output?: string; json?: boolean }) => {
+      const db = await ctx.db();
+      const { doc } = await loadInvoiceDocumentByNumber(db, number);
+      const rendered = await ctx.artefacts().renderPdf(doc);
+      await writeArtefact(ctx, rendered.bytes, opts, { number, pages: rendered.pageCount, missingCharacters: rendered.missingCharacters });
+    });
+
+  invoices
+    .command('xml')
+    .description("the invoice's UBL 2.1 XML (Peppol BIS Billing 3.0), identical to what was delivered")
+    .argument('<number>', 'invoice number')
+    .option('-o, --output <file>', 'write to this file (default: standard output)')
+    .option('--json', 'machine-readable output')
+    .action(async (number: string, opts: { output?: string; json?: boolean }) => {
+      const db = await ctx.db();
+      const { doc } = await loadInvoiceDocumentByNumber(db, number);
+      await writeArtefact(ctx, Buffer.from(ctx.artefacts().xml(doc), 'utf8'), opts, { number });
+    });
+}
+
+async function writeArtefact(ctx: AppContext, bytes: Uint8Array, opts: { output?: string; json?: boolean }, meta: Record<string, unknown>): Promise<void> {
+  if (opts.output) {
+    const file = path.resolve(ctx.io.cwd, opts.output);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, file);
+    if (opts.json) printJson(ctx.io, { ...meta, file, bytes: bytes.length });
+    else ctx.io.stderr.write(`wrote ${file} (${bytes.length} bytes)\n`);
+    return;
+  }
+  if (opts.json) return printJson(ctx.io, { ...meta, bytes: bytes.length, base64: Buffer.from(bytes).toString('base64') });
+  ctx.io.stdout.write(Buffer.from(bytes) as unknown as string);
 }

@@ -11,6 +11,8 @@ import { loadImport } from '../import/load-import.js';
 import type { AppContext } from '../main.js';
 import { createProgress, formatTable, printJson } from './output.js';
 import { registerInvoicingCommands } from './cli-invoicing.js';
+import { registerDeliveryCommands } from './cli-deliveries.js';
+import { registerWorkerCommands } from './cli-worker.js';
 
 export interface Cli {
   run(argv: string[]): Promise<number>;
@@ -124,6 +126,8 @@ export function buildCli(ctx: AppContext): Cli {
     );
 
   registerInvoicingCommands(program, ctx, setExit);
+  registerDeliveryCommands(program, ctx, setExit);
+  registerWorkerCommands(program, ctx, setExit);
 
   return {
     async run(argv) {

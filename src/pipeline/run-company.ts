@@ -24,7 +24,7 @@ export interface DeliveryOutcome {
 
 /** The outbox, seen from a run: deliver what is pending (and due) for these integrations or invoices. */
 export interface Deliverer {
-  deliverPending(filter: { integrationIds?: number[]; invoiceIds?: number[] }): Promise<DeliveryOutcome[]>;
+  deliverPending(filter: { integrationIds?: number[]; invoiceIds?: number[]; retriesOnly?: boolean }): Promise<DeliveryOutcome[]>;
 }
 
 export interface RunDeps {

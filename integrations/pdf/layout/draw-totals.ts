@@ -1,0 +1,111 @@
+import type { InvoiceDocument } from '../../../src/domain/invoice-document.js';
+import type { ShapedText, Typesetter } from '../fonts/typesetter.js';
+import type { PageCanvas } from '../pdf/page-canvas.js';
+import { drawLines, layoutLines, lineHeight, type TextStyle } from './draw-text.js';
+import type { PageFlow } from './page-flow.js';
+import { GRAY, PAGE, TYPE } from './theme.js';
+
+const TOTALS_WIDTH = 236;
+const PAYMENT_WIDTH = 250;
+const LABEL: TextStyle = { weight: 'bold', size: TYPE.label, gray: GRAY.muted };
+const BODY: TextStyle = { weight: 'regular', size: TYPE.body, gray: GRAY.text };
+const MUTED: TextStyle = { ...BODY, gray: GRAY.muted };
+const STRONG: TextStyle = { weight: 'bold', size: TYPE.total, gray: GRAY.text };
+
+/** A block drawn at a given top: measured first so it can move to the next page whole. */
+interface Block {
+  height: number;
+  draw(canvas: PageCanvas, top: number): void;
+}
+
+/**
+ * The end of the invoice: payment instructions on the left; the tax breakdown by rate and the net,
+ * tax and total amounts on the right. Kept together on one page.
+ */
+export function drawTotals(flow: PageFlow, doc: InvoiceDocument): void {
+  const ts = flow.tools.typesetter;
+  const totals = buildTotalsBlock(ts, doc);
+  const payment = buildPaymentBlock(ts, doc);
+  const height = Math.max(totals.height, payment.height) + 14;
+  flow.ensure(height);
+  const top = flow.y - 14;
+  payment.draw(flow.canvas, top);
+  totals.draw(flow.canvas, top);
+  flow.y -= height;
+}
+
+function buildTotalsBlock(ts: Typesetter, doc: InvoiceDocument): Block {
+  const x = PAGE.right - TOTALS_WIDTH;
+  const rateWidth = 70;
+  const amountWidth = (TOTALS_WIDTH - rateWidth) / 2;
+  const one = (text: string, style: TextStyle, width: number): ShapedText[] => layoutLines(ts, text, style, width, 1);
+  const rows = doc.taxGroups.map((group) => ({
+    rate: one(`${group.rate}%`, BODY, rateWidth),
+    net: one(group.net, BODY, amountWidth - 4),
+    tax: one(group.tax, BODY, amountWidth - 4),
+  }));
+  const sums: [string, string, TextStyle][] = [
+    ['Net total', `${doc.net} ${doc.currency}`, BODY],
+    ['Tax total', `${doc.tax} ${doc.currency}`, BODY],
+  ];
+  const bodyLine = lineHeight(BODY);
+  const height = 11 + rows.length * bodyLine + 6 + sums.length * bodyLine + 8 + lineHeight(STRONG);
+  return {
+    height,
+    draw(canvas, top) {
+      let y = top;
+      drawLines(canvas, ts, one('TAX RATE', LABEL, rateWidth), LABEL, { x, width: rateWidth, align: 'left' }, y);
+      drawLines(canvas, ts, one('NET', LABEL, amountWidth), LABEL, { x: x + rateWidth, width: amountWidth, align: 'right' }, y);
+      drawLines(canvas, ts, one('TAX', LABEL, amountWidth), LABEL, { x: x + rateWidth + amountWidth, width: amountWidth, align: 'right' }, y);
+      y -= 11;
+      for (const row of rows) {
+        drawLines(canvas, ts, row.rate, BODY, { x, width: rateWidth, align: 'left' }, y);
+        drawLines(canvas, ts, row.net, BODY, { x: x + rateWidth, width: amountWidth, align: 'right' }, y);
+        drawLines(canvas, ts, row.tax, BODY, { x: x + rateWidth + amountWidth, width: amountWidth, align: 'right' }, y);
+        y -= bodyLine;
+      }
+      y -= 3;
+      canvas.line(x, y, PAGE.right, y, 0.5, GRAY.rule);
+      y -= 3;
+      for (const [label, amount, style] of sums) {
+        drawLines(canvas, ts, one(label, MUTED, 100), MUTED, { x, width: 100, align: 'left' }, y);
+        drawLines(canvas, ts, one(amount, style, TOTALS_WIDTH - 100), style, { x: x + 100, width: TOTALS_WIDTH - 100, align: 'right' }, y);
+        y -= bodyLine;
+      }
+      y -= 3;
+      canvas.line(x, y, PAGE.right, y, 1, GRAY.strongRule);
+      y -= 5;
+      drawLines(canvas, ts, one('Total due', STRONG, 100), STRONG, { x, width: 100, align: 'left' }, y);
+      const total = one(`${doc.total} ${doc.currency}`, STRONG, TOTALS_WIDTH - 100);
+      drawLines(canvas, ts, total, STRONG, { x: x + 100, width: TOTALS_WIDTH - 100, align: 'right' }, y);
+    },
+  };
+}
+
+function buildPaymentBlock(ts: Typesetter, doc: InvoiceDocument): Block {
+  const x = PAGE.left;
+  const width = PAYMENT_WIDTH;
+  const box = { x, width, align: 'left' } as const;
+  const parts: { lines: ShapedText[]; style: TextStyle; gap: number }[] = [];
+  const add = (text: string, style: TextStyle, maxLines: number, gap = 0): void => {
+    const lines = layoutLines(ts, text, style, width, maxLines);
+    if (lines.length > 0) parts.push({ lines, style, gap });
+  };
+  add('PAYMENT', LABEL, 1);
+  add(`Please pay ${doc.total} ${doc.currency} by ${doc.dueDate}, quoting invoice ${doc.number}.`, BODY, 3, 2);
+  if (doc.payment.details) add(doc.payment.details, BODY, 6, 3);
+  if (doc.payment.iban) add(`IBAN ${doc.payment.iban}`, BODY, 2, doc.payment.details ? 3 : 0);
+  if (doc.payment.bic) add(`BIC ${doc.payment.bic}`, BODY, 1);
+  const height = parts.reduce((sum, part) => sum + part.gap + part.lines.length * lineHeight(part.style), 0) + 2;
+  return {
+    height,
+    draw(canvas, top) {
+      let y = top;
+      for (const part of parts) {
+        y -= part.gap;
+        y -= drawLines(canvas, ts, part.lines, part.style, box, y);
+        if (part.style === LABEL) y -= 2;
+      }
+    },
+  };
+}

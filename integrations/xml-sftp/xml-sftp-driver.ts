@@ -1,0 +1,80 @@
+/**
+ * xml-sftp: drops `NUMBER.xml` (UBL, Peppol BIS 3) and, if asked, `NUMBER.pdf` into the target directory.
+ * The PDF goes first, so an importer that picks up the XML finds its PDF already there.
+ */
+import { posix } from 'node:path';
+import { DeliveryError } from '../../src/domain/errors.js';
+import { safeFileStem, type DeliverySession, type IntegrationDriver } from '../contract.js';
+import { openDropSession, type DropOptions, type DropSession } from './drop-session.js';
+import { describeDropTarget, parseDropTarget } from './drop-target.js';
+
+/** The integration's stored settings (SPEC §4) */
+export interface XmlSftpSettings {
+  target: string;
+  privateKeyFile: string | null;
+  /** The NAME of the environment variable holding the password */
+  passwordEnv: string | null;
+  hostKeySha256: string | null;
+  includePdf: boolean;
+}
+
+export interface XmlSftpDriverDeps {
+  /** Resolves `passwordEnv`; the composition root passes `(name) => process.env[name]` */
+  readSecret: (name: string) => string | undefined;
+  connectTimeoutMs?: number;
+}
+
+export function createXmlSftpDriver(deps: XmlSftpDriverDeps): IntegrationDriver<XmlSftpSettings> {
+  return {
+    type: 'xml-sftp',
+    async open(settings) {
+      const target = parseDropTarget(settings.target);
+      const location = describeDropTarget(target);
+      const options = dropOptionsFor(settings, target.protocol === 'sftp', deps);
+      let drop: DropSession | null = await openDropSession(options);
+      const session: DeliverySession = {
+        async deliver(doc, artefacts) {
+          const stem = safeFileStem(doc.number);
+          const files: Array<[string, Uint8Array]> = [];
+          if (settings.includePdf) files.push([`${stem}.pdf`, await artefacts.pdf()]);
+          files.push([`${stem}.xml`, Buffer.from(artefacts.xml(), 'utf8')]);
+          drop ??= await openDropSession(options);
+          const placed: string[] = [];
+          try {
+            for (const [name, bytes] of files) placed.push(await drop.upload(name, bytes));
+          } catch (error) {
+            // a broken connection is replaced on the next delivery; a permanent failure keeps it
+            if (error instanceof DeliveryError && error.retryable) {
+              await drop.close();
+              drop = null;
+            }
+            throw error;
+          }
+          return { detail: placed.map((path) => `${location.replace(/\/$/, '')}/${posix.basename(path)}`).join(', ') };
+        },
+        async close() {
+          await drop?.close();
+          drop = null;
+        },
+      };
+      return session;
+    },
+  };
+}
+
+function dropOptionsFor(settings: XmlSftpSettings, isSftp: boolean, deps: XmlSftpDriverDeps): DropOptions {
+  let password: string | null = null;
+  if (isSftp && settings.passwordEnv && !settings.privateKeyFile) {
+    password = deps.readSecret(settings.passwordEnv) ?? null;
+    if (!password) {
+      throw new DeliveryError(`environment variable ${settings.passwordEnv} (passwordEnv) is not set`, false);
+    }
+  }
+  return {
+    target: settings.target,
+    privateKeyFile: settings.privateKeyFile,
+    password,
+    hostKeySha256: settings.hostKeySha256,
+    ...(deps.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: deps.connectTimeoutMs }),
+  };
+}

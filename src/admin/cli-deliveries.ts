@@ -1,0 +1,81 @@
+/**
+ * CLI commands for the outbox: `deliveries list`, `deliveries retry`.
+ */
+import type { Command } from 'commander';
+import { inputError } from '../domain/errors.js';
+import type { AppContext } from '../main.js';
+import { formatTable, printJson } from './output.js';
+
+const STATUSES = ['pending', 'sending', 'sent', 'failed'];
+const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+
+export function registerDeliveryCommands(program: Command, ctx: AppContext, setExit: (code: number) => void): void {
+  const { io } = ctx;
+  const deliveries = program.command('deliveries').description('the outbox: one delivery per invoice and integration');
+
+  deliveries
+    .command('list')
+    .description('deliveries with their status, attempts and last error')
+    .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
+    .option('--company <code>', 'only this company')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { status?: string; company?: string; json?: boolean }) => {
+      if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
+        throw inputError([{ path: '--status', message: `must be one of ${STATUSES.join(', ')}` }]);
+      }
+      const db = await ctx.db();
+      const q = db('deliveries as d')
+        .join('invoices as i', 'i.id', 'd.invoice_id')
+        .join('integrations as g', 'g.id', 'd.integration_id')
+        .join('companies as c', 'c.id', 'i.company_id')
+        .orderBy('d.id')
+        .select('d.*', 'i.number as invoice', 'g.type as integration', 'c.code as company');
+      if (opts.status) q.where('d.status', opts.status);
+      if (opts.company) q.where('c.code', opts.company);
+      const rows = ((await q) as Array<Record<string, unknown>>).map((r) => ({
+        id: Number(r.id),
+        invoice: r.invoice as string,
+        company: r.company as string,
+        integration: r.integration as string,
+        status: r.status as string,
+        attempts: Number(r.attempts),
+        error: (r.last_error as string | null) ?? null,
+        nextAttemptAt: r.status === 'failed' ? iso(r.next_attempt_at) : null,
+        sentAt: iso(r.sent_at),
+        receipt: (r.receipt as string | null) ?? null,
+      }));
+      if (opts.json) return printJson(io, rows);
+      io.stdout.write(
+        formatTable(
+          ['ID', 'INVOICE', 'COMPANY', 'INTEGRATION', 'STATUS', 'ATTEMPTS', 'NEXT ATTEMPT', 'DETAIL'],
+          rows.map((r) => [String(r.id), r.invoice, r.company, r.integration, r.status, String(r.attempts), r.nextAttemptAt ?? '', r.error ?? r.receipt ?? '']),
+        ),
+      );
+    });
+
+  deliveries
+    .command('retry')
+    .description('send failed deliveries again now: one delivery by ID, or every failed delivery of an invoice NUMBER')
+    .argument('<idOrNumber>', 'delivery id or invoice number')
+    .option('--json', 'machine-readable output')
+    .action(async (target: string, opts: { json?: boolean }) => {
+      const db = await ctx.db();
+      const q = db('deliveries as d').join('invoices as i', 'i.id', 'd.invoice_id').select('d.id', 'd.invoice_id', 'd.status');
+      if (/^\d+$/.test(target)) q.where('d.id', Number(target));
+      else q.where('i.number', target);
+      const rows = (await q) as Array<{ id: number; invoice_id: number; status: string }>;
+      if (rows.length === 0) throw inputError([{ path: 'idOrNumber', message: `no delivery or invoice "${target}"` }]);
+      const retryable = rows.filter((r) => r.status === 'failed' || r.status === 'pending');
+      if (retryable.length === 0) throw inputError([{ path: 'idOrNumber', message: `nothing to retry: the deliveries of "${target}" are ${[...new Set(rows.map((r) => r.status))].join(', ')}` }]);
+      const now = ctx.clock.now();
+      // A person asked for it: a fresh set of attempts, starting now
+      await db('deliveries').whereIn('id', retryable.map((r) => r.id)).update({ status: 'pending', attempts: 0, next_attempt_at: now, updated_at: now });
+      const deps = await ctx.runDeps();
+      const outcomes = (await deps.deliverer.deliverPending({ invoiceIds: [...new Set(retryable.map((r) => Number(r.invoice_id)))] })).filter((o) =>
+        retryable.some((r) => Number(r.id) === o.deliveryId),
+      );
+      if (opts.json) printJson(io, outcomes.map((o) => ({ id: o.deliveryId, invoice: o.invoice, integration: o.integration, status: o.status, error: o.error })));
+      else for (const o of outcomes) io.stdout.write(`delivery ${o.deliveryId} (${o.invoice} via ${o.integration}): ${o.status}${o.error ? ` (${o.error})` : ''}\n`);
+      if (outcomes.some((o) => o.status === 'failed')) setExit(1);
+    });
+}
