@@ -13,6 +13,7 @@ import { createProgress, formatTable, printJson } from './output.js';
 import { registerInvoicingCommands } from './cli-invoicing.js';
 import { registerDeliveryCommands } from './cli-deliveries.js';
 import { registerWorkerCommands } from './cli-worker.js';
+import { registerDemoCommand } from './cli-demo.js';
 
 export interface Cli {
   run(argv: string[]): Promise<number>;
@@ -128,6 +129,7 @@ export function buildCli(ctx: AppContext): Cli {
   registerInvoicingCommands(program, ctx, setExit);
   registerDeliveryCommands(program, ctx, setExit);
   registerWorkerCommands(program, ctx, setExit);
+  registerDemoCommand(program, ctx);
 
   return {
     async run(argv) {

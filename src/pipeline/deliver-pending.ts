@@ -154,8 +154,8 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         const settings = JSON.parse(c.settings) as PdfEmailerSettings & XmlSftpSettings;
         s = (deps.drivers[c.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings);
         sessions.set(key, s);
-        // SFTP uploads on one connection go one at a time; mail goes through the pool in parallel
-        serial.set(key, pLimit(c.type === 'xml-sftp' ? 1 : deps.policy.concurrency));
+        // Several uploads share one SFTP connection (the session multiplexes them); mail shares the pool
+        serial.set(key, pLimit(deps.policy.concurrency));
       }
       return { session: s, limit: serial.get(key)! };
     };
