@@ -6,12 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoadBench } from './load.js';
+import { runPdfBench } from './pdf.js';
 import { projectRoot, stopMariaDb } from './support.js';
 
 type Suite = () => Promise<Record<string, number | string>>;
 
 const suites: Record<string, Suite> = {
   load: () => runLoadBench(),
+  pdf: () => runPdfBench(),
 };
 
 async function main(): Promise<void> {

@@ -37,7 +37,8 @@ const LOGO_NAME = 'Im1';
  */
 export async function createPdfRenderer(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
   const dejaVu = resolveDejaVuPaths();
-  const typesetter = new Typesetter(loadFont(dejaVu.regular), loadFont(dejaVu.bold), (options.fontFiles ?? []).map(loadFont));
+  const fallbacks = (options.fontFiles ?? []).map(loadFont);
+  const typesetter = new Typesetter(loadFont(dejaVu.regular), loadFont(dejaVu.bold), fallbacks);
   const placeholderSlots = new Set(typesetter.slots.filter((slot) => !slot.stableIds).map((slot) => slot.index));
   return {
     render: (doc) => renderInvoicePdf(doc, typesetter, placeholderSlots),

@@ -216,13 +216,17 @@ describe('text never overflows its column', () => {
 });
 
 describe('output', () => {
-  it('is byte-identical for the same document, from the same or a fresh renderer', async () => {
+  it('is byte-identical for the same document: again, concurrently, or from a fresh renderer', async () => {
     const doc = invoiceWithLargeOrder();
     const first = await renderer.render(doc);
     const second = await renderer.render(doc);
     const fresh = await (await createPdfRenderer({ fontFiles: [NOTO_CJK] })).render(doc);
     expect(Buffer.compare(first.bytes, second.bytes)).toBe(0);
     expect(Buffer.compare(first.bytes, fresh.bytes)).toBe(0);
+    const other = goldenCombinedInvoice();
+    const [concurrentA, concurrentB] = await Promise.all([renderer.render(doc), renderer.render(other)]);
+    expect(Buffer.compare(concurrentA.bytes, first.bytes)).toBe(0);
+    expect(Buffer.compare(concurrentB.bytes, (await renderer.render(other)).bytes)).toBe(0);
     const info = pdfInfo(writeTempPdf(first.bytes));
     expect(info.CreationDate).toContain('2026');
     expect(info.Producer).toBe('oms-invoicing PDF renderer (pdf-lib 1.17.1)');

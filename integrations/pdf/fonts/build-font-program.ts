@@ -24,22 +24,24 @@ export interface FontProgram {
 }
 
 const PROGRAM_CACHE_LIMIT = 256;
-const programCache = new Map<string, Promise<FontProgram>>();
+const programCaches = new WeakMap<FontSlot, Map<string, Promise<FontProgram>>>();
 const trueTypePrograms = new WeakMap<FontSlot, TrueTypeProgram>();
 
 /**
- * Builds (or takes from the per-process cache) the subset font for the glyphs a document used.
+ * Builds (or takes from the renderer's cache) the subset font for the glyphs a document used.
  * The cache key is the exact glyph→code point set, so a hit yields byte-identical output.
  */
 export function buildFontProgram(slot: FontSlot, used: Map<number, number>): Promise<FontProgram> {
   const entries = [...withBaseCharset(slot, used)].sort((a, b) => a[0] - b[0]);
   const key = `${slot.index}|${slot.font.postscriptName}|${entries.map(([gid, cp]) => `${gid}.${cp}`).join(',')}`;
-  let program = programCache.get(key);
+  const cache = programCaches.get(slot) ?? new Map<string, Promise<FontProgram>>();
+  programCaches.set(slot, cache);
+  let program = cache.get(key);
   if (program === undefined) {
-    if (programCache.size >= PROGRAM_CACHE_LIMIT) programCache.delete(programCache.keys().next().value!);
+    if (cache.size >= PROGRAM_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     program = slot.stableIds ? buildTrueType(slot, entries, key) : buildCff(slot, entries, key);
-    programCache.set(key, program);
-    program.catch(() => programCache.delete(key));
+    cache.set(key, program);
+    program.catch(() => cache.delete(key));
   }
   return program;
 }
@@ -136,9 +138,8 @@ function buildToUnicode(cids: CidEntry[]): string {
   const chunks: string[] = [];
   for (let i = 0; i < cids.length; i += 100) {
     const chunk = cids.slice(i, i + 100);
-    chunks.push(
-      `${chunk.length} beginbfchar\n${chunk.map((c) => `<${hex4(c.cid)}> <${utf16Hex(c.codePoint)}>`).join('\n')}\nendbfchar\n`,
-    );
+    const pairs = chunk.map((c) => `<${hex4(c.cid)}> <${utf16Hex(c.codePoint)}>`).join('\n');
+    chunks.push(`${chunk.length} beginbfchar\n${pairs}\nendbfchar\n`);
   }
   return (
     '/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n' +

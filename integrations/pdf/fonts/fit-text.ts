@@ -40,13 +40,25 @@ export function fitText(
  * Scales the font size down (to `minSize` at most) so a single line fits; used for amounts, which must
  * never be cut. Returns the size to draw at; if even `minSize` is too wide the caller wraps instead.
  */
-export function sizeToFit(typesetter: Typesetter, shaped: ShapedText, size: number, minSize: number, maxWidth: number): number {
+export function sizeToFit(
+  typesetter: Typesetter,
+  shaped: ShapedText,
+  size: number,
+  minSize: number,
+  maxWidth: number,
+): number {
   const width = typesetter.widthOf(shaped, size);
   if (width <= maxWidth) return size;
   return Math.max(minSize, Math.floor(((size * maxWidth) / width) * 10) / 10);
 }
 
-function breakLines(typesetter: Typesetter, text: string, weight: Weight, maxUnits: number, maxLines: number): string[] {
+function breakLines(
+  typesetter: Typesetter,
+  text: string,
+  weight: Weight,
+  maxUnits: number,
+  maxLines: number,
+): string[] {
   const { chars, advances } = typesetter.measureChars(text, weight);
   const lines: string[] = [];
   let start = 0;
@@ -54,7 +66,8 @@ function breakLines(typesetter: Typesetter, text: string, weight: Weight, maxUni
     while (start < chars.length && chars[start] === ' ') start++;
     if (start >= chars.length) break;
     if (lines.length === maxLines - 1) {
-      lines.push(ellipsize(chars, advances, start, maxUnits, typesetter.measureChars(ELLIPSIS, weight).advances[0] ?? 0));
+      const ellipsisUnits = typesetter.measureChars(ELLIPSIS, weight).advances[0] ?? 0;
+      lines.push(ellipsize(chars, advances, start, maxUnits, ellipsisUnits));
       return lines;
     }
     let width = 0;
@@ -80,7 +93,13 @@ function isWordHyphen(chars: string[], at: number): boolean {
   return letter.test(chars[at - 1] ?? '') && letter.test(chars[at - 2] ?? '') && letter.test(chars[at + 1] ?? '');
 }
 
-function ellipsize(chars: string[], advances: number[], start: number, maxUnits: number, ellipsisUnits: number): string {
+function ellipsize(
+  chars: string[],
+  advances: number[],
+  start: number,
+  maxUnits: number,
+  ellipsisUnits: number,
+): string {
   let total = 0;
   for (let i = start; i < chars.length; i++) total += advances[i]!;
   if (total <= maxUnits) return chars.slice(start).join('').trimEnd();

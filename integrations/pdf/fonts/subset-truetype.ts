@@ -146,11 +146,14 @@ function buildHmtx(program: TrueTypeProgram, kept: number[], glyphCount: number)
   const hmtx = new Uint8Array(4 * glyphCount);
   const source = viewOf(program.file);
   const target = viewOf(hmtx);
-  const lastLong = program.numberOfHMetrics - 1;
+  const longCount = program.numberOfHMetrics;
   for (const gid of kept) {
-    const advanceAt = program.hmtxOffset + 4 * Math.min(gid, lastLong);
+    // Glyphs after the last long metric share its advance and store only their left side bearing.
+    const advanceAt = program.hmtxOffset + 4 * Math.min(gid, longCount - 1);
     const lsbAt =
-      gid <= lastLong ? program.hmtxOffset + 4 * gid + 2 : program.hmtxOffset + 4 * program.numberOfHMetrics + 2 * (gid - program.numberOfHMetrics);
+      gid < longCount
+        ? program.hmtxOffset + 4 * gid + 2
+        : program.hmtxOffset + 4 * longCount + 2 * (gid - longCount);
     target.setUint16(4 * gid, source.getUint16(advanceAt));
     target.setInt16(4 * gid + 2, source.getInt16(lsbAt));
   }

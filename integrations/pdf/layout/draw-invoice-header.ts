@@ -26,7 +26,8 @@ export function drawInvoiceHeader(flow: PageFlow, doc: InvoiceDocument, logo: Lo
   const partiesTop = Math.min(brandBottom, metaBottom) - 22;
   const columnWidth = (CONTENT_WIDTH - COLUMN_GAP) / 2;
   const fromHeight = drawParty(canvas, ts, 'FROM', doc.seller, PAGE.left, columnWidth, partiesTop);
-  const toHeight = drawParty(canvas, ts, 'BILL TO', doc.buyer, PAGE.left + columnWidth + COLUMN_GAP, columnWidth, partiesTop);
+  const buyerX = PAGE.left + columnWidth + COLUMN_GAP;
+  const toHeight = drawParty(canvas, ts, 'BILL TO', doc.buyer, buyerX, columnWidth, partiesTop);
   flow.y = partiesTop - Math.max(fromHeight, toHeight) - 18;
 }
 
@@ -40,7 +41,8 @@ function drawLogo(canvas: PageCanvas, logo: LogoPlacement, top: number): number 
 
 function drawLetterhead(canvas: PageCanvas, ts: Typesetter, name: string, top: number): number {
   const style: TextStyle = { weight: 'bold', size: 15, gray: GRAY.text };
-  return top - drawWrapped(canvas, ts, name, style, { x: PAGE.left, width: META_LABEL_X - PAGE.left - 20, align: 'left' }, top, 2);
+  const box = { x: PAGE.left, width: META_LABEL_X - PAGE.left - 20, align: 'left' } as const;
+  return top - drawWrapped(canvas, ts, name, style, box, top, 2);
 }
 
 function drawMeta(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocument, top: number): number {
@@ -67,7 +69,15 @@ function drawMeta(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocument, top:
 }
 
 /** A party's address block; returns its height. */
-function drawParty(canvas: PageCanvas, ts: Typesetter, heading: string, party: InvoiceParty, x: number, width: number, top: number): number {
+function drawParty(
+  canvas: PageCanvas,
+  ts: Typesetter,
+  heading: string,
+  party: InvoiceParty,
+  x: number,
+  width: number,
+  top: number,
+): number {
   const box = { x, width, align: 'left' } as const;
   const labelStyle: TextStyle = { weight: 'bold', size: TYPE.label, gray: GRAY.muted };
   const nameStyle: TextStyle = { weight: 'bold', size: TYPE.party, gray: GRAY.text };
@@ -78,9 +88,13 @@ function drawParty(canvas: PageCanvas, ts: Typesetter, heading: string, party: I
   canvas.line(x, y + 1.5, x + width, y + 1.5, 0.5, GRAY.rule);
   y -= 3;
   y -= drawWrapped(canvas, ts, party.name, nameStyle, box, y, 3) + 1;
-  const addressLines = [...party.address.lines, [party.address.city, party.address.postcode].filter(Boolean).join(' '), countryName(party.address.country)];
+  const { address } = party;
+  const cityLine = [address.city, address.postcode].filter(Boolean).join(' ');
+  const addressLines = [...address.lines, cityLine, countryName(address.country)];
   for (const line of addressLines) y -= drawWrapped(canvas, ts, line, body, box, y, 2);
-  if (party.vatNumber) y -= drawLines(canvas, ts, layoutLines(ts, `VAT ${party.vatNumber}`, body, width, 1), body, box, y - 2) + 2;
+  if (party.vatNumber) {
+    y -= drawLines(canvas, ts, layoutLines(ts, `VAT ${party.vatNumber}`, body, width, 1), body, box, y - 2) + 2;
+  }
   if (party.email) y -= drawWrapped(canvas, ts, party.email, muted, box, y, 1);
   return top - y;
 }

@@ -13,7 +13,8 @@ export function drawRunningHeader(flow: PageFlow, doc: InvoiceDocument): void {
   const ts = flow.tools.typesetter;
   const top = PAGE.top;
   const half = CONTENT_WIDTH / 2 - 10;
-  drawWrapped(canvas, ts, doc.seller.name, { weight: 'bold', size: 9, gray: GRAY.text }, { x: PAGE.left, width: half, align: 'left' }, top, 1);
+  const sellerStyle = { weight: 'bold', size: 9, gray: GRAY.text } as const;
+  drawWrapped(canvas, ts, doc.seller.name, sellerStyle, { x: PAGE.left, width: half, align: 'left' }, top, 1);
   drawWrapped(
     canvas,
     ts,

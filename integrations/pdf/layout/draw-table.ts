@@ -98,7 +98,8 @@ export class FlowingTable {
             ? { lines: [shaped], size }
             : { lines: fitText(ts, text, weight, size, width, 4), size };
       } else {
-        cell = { lines: text === '' ? [] : fitText(ts, text, weight, TYPE.body, width, column.maxLines), size: TYPE.body };
+        const lines = text === '' ? [] : fitText(ts, text, weight, TYPE.body, width, column.maxLines);
+        cell = { lines, size: TYPE.body };
       }
       if (cell.lines.length > lines) lines = cell.lines.length;
       cells.push(cell);
@@ -143,7 +144,9 @@ export class FlowingTable {
       }
     }
     const bottom = top - prepared.height;
-    if (prepared.row.strongTop && this.rowsSinceHeader > 0) canvas.line(PAGE.left, top, PAGE.right, top, 0.8, GRAY.strongRule);
+    if (prepared.row.strongTop && this.rowsSinceHeader > 0) {
+      canvas.line(PAGE.left, top, PAGE.right, top, 0.8, GRAY.strongRule);
+    }
     canvas.line(PAGE.left, bottom, PAGE.right, bottom, 0.4, GRAY.rule);
     flow.y = bottom;
     this.rowsSinceHeader++;

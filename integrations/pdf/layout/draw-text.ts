@@ -16,7 +16,13 @@ export interface TextBox {
 }
 
 /** Wraps `text` into `box` (at most `maxLines`) and returns the lines; nothing is drawn yet. */
-export function layoutLines(ts: Typesetter, text: string, style: TextStyle, width: number, maxLines: number): ShapedText[] {
+export function layoutLines(
+  ts: Typesetter,
+  text: string,
+  style: TextStyle,
+  width: number,
+  maxLines: number,
+): ShapedText[] {
   if (text === '') return [];
   return fitText(ts, text, style.weight, style.size, width, maxLines);
 }

@@ -54,30 +54,34 @@ function buildTotalsBlock(ts: Typesetter, doc: InvoiceDocument): Block {
     height,
     draw(canvas, top) {
       let y = top;
-      drawLines(canvas, ts, one('TAX RATE', LABEL, rateWidth), LABEL, { x, width: rateWidth, align: 'left' }, y);
-      drawLines(canvas, ts, one('NET', LABEL, amountWidth), LABEL, { x: x + rateWidth, width: amountWidth, align: 'right' }, y);
-      drawLines(canvas, ts, one('TAX', LABEL, amountWidth), LABEL, { x: x + rateWidth + amountWidth, width: amountWidth, align: 'right' }, y);
+      const rateBox = { x, width: rateWidth, align: 'left' } as const;
+      const netBox = { x: x + rateWidth, width: amountWidth, align: 'right' } as const;
+      const taxBox = { x: x + rateWidth + amountWidth, width: amountWidth, align: 'right' } as const;
+      const labelBox = { x, width: 100, align: 'left' } as const;
+      const amountBox = { x: x + 100, width: TOTALS_WIDTH - 100, align: 'right' } as const;
+      drawLines(canvas, ts, one('TAX RATE', LABEL, rateWidth), LABEL, rateBox, y);
+      drawLines(canvas, ts, one('NET', LABEL, amountWidth), LABEL, netBox, y);
+      drawLines(canvas, ts, one('TAX', LABEL, amountWidth), LABEL, taxBox, y);
       y -= 11;
       for (const row of rows) {
-        drawLines(canvas, ts, row.rate, BODY, { x, width: rateWidth, align: 'left' }, y);
-        drawLines(canvas, ts, row.net, BODY, { x: x + rateWidth, width: amountWidth, align: 'right' }, y);
-        drawLines(canvas, ts, row.tax, BODY, { x: x + rateWidth + amountWidth, width: amountWidth, align: 'right' }, y);
+        drawLines(canvas, ts, row.rate, BODY, rateBox, y);
+        drawLines(canvas, ts, row.net, BODY, netBox, y);
+        drawLines(canvas, ts, row.tax, BODY, taxBox, y);
         y -= bodyLine;
       }
       y -= 3;
       canvas.line(x, y, PAGE.right, y, 0.5, GRAY.rule);
       y -= 3;
       for (const [label, amount, style] of sums) {
-        drawLines(canvas, ts, one(label, MUTED, 100), MUTED, { x, width: 100, align: 'left' }, y);
-        drawLines(canvas, ts, one(amount, style, TOTALS_WIDTH - 100), style, { x: x + 100, width: TOTALS_WIDTH - 100, align: 'right' }, y);
+        drawLines(canvas, ts, one(label, MUTED, 100), MUTED, labelBox, y);
+        drawLines(canvas, ts, one(amount, style, TOTALS_WIDTH - 100), style, amountBox, y);
         y -= bodyLine;
       }
       y -= 3;
       canvas.line(x, y, PAGE.right, y, 1, GRAY.strongRule);
       y -= 5;
-      drawLines(canvas, ts, one('Total due', STRONG, 100), STRONG, { x, width: 100, align: 'left' }, y);
-      const total = one(`${doc.total} ${doc.currency}`, STRONG, TOTALS_WIDTH - 100);
-      drawLines(canvas, ts, total, STRONG, { x: x + 100, width: TOTALS_WIDTH - 100, align: 'right' }, y);
+      drawLines(canvas, ts, one('Total due', STRONG, 100), STRONG, labelBox, y);
+      drawLines(canvas, ts, one(`${doc.total} ${doc.currency}`, STRONG, TOTALS_WIDTH - 100), STRONG, amountBox, y);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { InvoiceDocument, InvoiceLine, InvoiceOrder } from '../../../src/domain/invoice-document.js';
 import { drawInvoiceHeader, type LogoPlacement } from './draw-invoice-header.js';
-import { FlowingTable, type Column, type TableRow } from './draw-table.js';
+import { FlowingTable, type Column, type PreparedRow, type TableRow } from './draw-table.js';
 import { drawLines, layoutLines, lineHeight, type TextStyle } from './draw-text.js';
 import { drawTotals } from './draw-totals.js';
 import type { PageFlow } from './page-flow.js';
@@ -41,7 +41,8 @@ function layoutIndividual(flow: PageFlow, doc: InvoiceDocument): void {
   doc.orders.forEach((order, index) => {
     if (index > 0) flow.breakPage();
     const table = new FlowingTable(flow, columns);
-    drawOrderHeading(flow, order, table.headerHeight() + (firstRowOf(table, order, false, descriptionColumn)?.height ?? 0));
+    const firstRow = firstRowOf(table, order, false, descriptionColumn);
+    drawOrderHeading(flow, order, table.headerHeight() + (firstRow?.height ?? 0));
     table.begin(() => drawContinuedCaption(flow, order));
     for (const line of order.lines) table.draw(table.prepare(lineRow(line, order, false, descriptionColumn, false)));
     table.end();
@@ -74,7 +75,13 @@ export function positionColumnWidth(flow: PageFlow, doc: InvoiceDocument): numbe
   return Math.max(22, Math.ceil(widest + 2 * CELL_PADDING_X + 1));
 }
 
-function lineRow(line: InvoiceLine, order: InvoiceOrder, withOrder: boolean, descriptionColumn: number, startsOrder: boolean): TableRow {
+function lineRow(
+  line: InvoiceLine,
+  order: InvoiceOrder,
+  withOrder: boolean,
+  descriptionColumn: number,
+  startsOrder: boolean,
+): TableRow {
   const cells = [String(line.position)];
   if (withOrder) cells.push(order.number);
   cells.push(line.sku, line.description, String(line.quantity), line.unitPrice, `${line.taxRate}%`, line.net);
@@ -83,7 +90,12 @@ function lineRow(line: InvoiceLine, order: InvoiceOrder, withOrder: boolean, des
   return row;
 }
 
-function firstRowOf(table: FlowingTable, order: InvoiceOrder | undefined, withOrder: boolean, descriptionColumn: number) {
+function firstRowOf(
+  table: FlowingTable,
+  order: InvoiceOrder | undefined,
+  withOrder: boolean,
+  descriptionColumn: number,
+): PreparedRow | undefined {
   const line = order?.lines[0];
   return line && order ? table.prepare(lineRow(line, order, withOrder, descriptionColumn, false)) : undefined;
 }
@@ -112,7 +124,8 @@ function drawOrderHeading(flow: PageFlow, order: InvoiceOrder, keepWithNext: num
 function drawContinuedCaption(flow: PageFlow, order: InvoiceOrder): void {
   const ts = flow.tools.typesetter;
   const lines = layoutLines(ts, `Order ${order.number} (continued)`, HEADING, CONTENT_WIDTH, 1);
-  flow.y -= drawLines(flow.canvas, ts, lines, HEADING, { x: PAGE.left, width: CONTENT_WIDTH, align: 'left' }, flow.y) + 6;
+  const box = { x: PAGE.left, width: CONTENT_WIDTH, align: 'left' } as const;
+  flow.y -= drawLines(flow.canvas, ts, lines, HEADING, box, flow.y) + 6;
 }
 
 /** A bold "label … amount" line closing an order, the amount under the Net column. */
@@ -127,7 +140,8 @@ function drawSubtotal(flow: PageFlow, label: string, amount: string): void {
   const top = flow.y;
   flow.canvas.line(PAGE.left, top, PAGE.right, top, 0.8, GRAY.strongRule);
   drawLines(flow.canvas, ts, labelLines, SUBTOTAL, { x: PAGE.left, width: labelWidth, align: 'right' }, top - 4);
-  drawLines(flow.canvas, ts, amountLines, SUBTOTAL, { x: PAGE.right - CELL_PADDING_X - amountWidth, width: amountWidth, align: 'right' }, top - 4);
+  const amountBox = { x: PAGE.right - CELL_PADDING_X - amountWidth, width: amountWidth, align: 'right' } as const;
+  drawLines(flow.canvas, ts, amountLines, SUBTOTAL, amountBox, top - 4);
   flow.y = top - height;
 }
 
@@ -143,7 +157,13 @@ function drawOrderSummary(flow: PageFlow, doc: InvoiceDocument): void {
   const table = new FlowingTable(flow, columns);
   const rows = doc.orders.map((order) =>
     table.prepare({
-      cells: [order.number, order.createdAt.slice(0, 10), order.relatingTo ?? '', String(order.lines.length), order.net],
+      cells: [
+        order.number,
+        order.createdAt.slice(0, 10),
+        order.relatingTo ?? '',
+        String(order.lines.length),
+        order.net,
+      ],
     }),
   );
   const ts = flow.tools.typesetter;

@@ -43,6 +43,7 @@ async function decodeLogo(logo: InvoiceLogo): Promise<PreparedLogo> {
     const ref = await embedder.embedIntoContext(context);
     return { width: embedder.width, height: embedder.height, context, ref };
   } catch (cause) {
-    throw new AppError('INPUT', `The invoice logo is not a valid ${logo.mime === 'image/png' ? 'PNG' : 'JPEG'} image`, { cause });
+    const format = logo.mime === 'image/png' ? 'PNG' : 'JPEG';
+    throw new AppError('INPUT', `The invoice logo is not a valid ${format} image`, { cause });
   }
 }

@@ -48,7 +48,13 @@ export async function writePdf(input: PdfInput): Promise<Uint8Array> {
     const footerRef = context.register(context.stream(Buffer.from(page.footer, 'latin1')));
     context.assign(
       pageRef,
-      context.obj({ Type: 'Page', Parent: pagesRef, MediaBox: mediaBox, Resources: resourcesRef, Contents: [bodyRef, footerRef] }),
+      context.obj({
+        Type: 'Page',
+        Parent: pagesRef,
+        MediaBox: mediaBox,
+        Resources: resourcesRef,
+        Contents: [bodyRef, footerRef],
+      }),
     );
     kids.push(pageRef);
   }
@@ -113,7 +119,11 @@ function embedFont(context: PDFContext, program: FontProgram, font: LoadedFont):
       Type: 'Font',
       Subtype: program.cidFontType,
       BaseFont: program.baseFont,
-      CIDSystemInfo: context.obj({ Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 }),
+      CIDSystemInfo: context.obj({
+        Registry: PDFString.of('Adobe'),
+        Ordering: PDFString.of('Identity'),
+        Supplement: 0,
+      }),
       FontDescriptor: descriptorRef,
       W: program.widths,
       ...(program.cidFontType === 'CIDFontType2' ? { CIDToGIDMap: PDFName.of('Identity') } : {}),
