@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runEngineBench } from './engine.js';
 import { runLoadBench } from './load.js';
 import { runPdfBench } from './pdf.js';
 import { projectRoot, stopMariaDb } from './support.js';
@@ -13,6 +14,7 @@ type Suite = () => Promise<Record<string, number | string>>;
 
 const suites: Record<string, Suite> = {
   load: () => runLoadBench(),
+  engine: () => runEngineBench(),
   pdf: () => runPdfBench(),
 };
 

@@ -12,9 +12,9 @@ import { AppError } from './domain/errors.js';
 import type { RunDeps } from './pipeline/run-company.js';
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { createPdfRenderer, type PdfRenderer, type RenderedPdf } from '../integrations/pdf/render-invoice-pdf.js';
-import { createMailer, createPdfEmailerDriver, type Mailer } from '../integrations/pdf-emailer/index.js';
-import { buildUblInvoice, createXmlSftpDriver } from '../integrations/xml-sftp/index.js';
+import type { PdfRenderer, RenderedPdf } from '../integrations/pdf/render-invoice-pdf.js';
+import type { Mailer } from '../integrations/pdf-emailer/index.js';
+import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
 import type { InvoiceDocument } from './domain/invoice-document.js';
 import { createOutbox, type ArtefactRenderer } from './pipeline/deliver-pending.js';
 
@@ -58,7 +58,10 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       return log;
     },
     artefacts() {
-      renderer ??= createPdfRenderer({ fontFiles: config.pdfFonts.filter((f) => fs.existsSync(f.replace(/#\d+$/, ''))) });
+      // Loaded on first use: commands that render nothing start faster
+      renderer ??= import('../integrations/pdf/render-invoice-pdf.js').then(({ createPdfRenderer }) =>
+        createPdfRenderer({ fontFiles: config.pdfFonts.filter((f) => fs.existsSync(f.replace(/#\d+$/, ''))) }),
+      );
       return {
         pdf: async (doc) => (await (await renderer!).render(doc)).bytes,
         renderPdf: async (doc) => (await renderer!).render(doc),
@@ -67,6 +70,10 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
     },
     async runDeps() {
       const knex = await this.db();
+      const [{ createMailer, createPdfEmailerDriver }, { createXmlSftpDriver }] = await Promise.all([
+        import('../integrations/pdf-emailer/index.js'),
+        import('../integrations/xml-sftp/index.js'),
+      ]);
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
       const deliverer = createOutbox({
         db: knex,

@@ -3,20 +3,11 @@
  */
 import type { Knex } from 'knex';
 
-export type IntegrationType = 'pdf-emailer' | 'xml-sftp';
+import type { IntegrationType } from '../../integrations/contract.js';
+import type { PdfEmailerSettings } from '../../integrations/pdf-emailer/pdf-emailer-driver.js';
+import type { XmlSftpSettings } from '../../integrations/xml-sftp/xml-sftp-driver.js';
 
-export interface PdfEmailerSettings {
-  emailTo: string;
-  emailBcc: string | null;
-}
-
-export interface XmlSftpSettings {
-  target: string;
-  privateKeyFile: string | null;
-  passwordEnv: string | null;
-  hostKeySha256: string | null;
-  includePdf: boolean;
-}
+export type { IntegrationType, PdfEmailerSettings, XmlSftpSettings };
 
 export interface IntegrationRecord {
   id: number;

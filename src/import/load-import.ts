@@ -732,20 +732,7 @@ async function writeOrders(
         await trx('orders')
           .insert(rows)
           .onConflict(['company_id', 'number'])
-          .merge([
-            'source',
-            'status',
-            'on_hold',
-            'has_errors',
-            'error_text',
-            'unique_invoice',
-            'relating_to',
-            'currency',
-            'shipping_minor',
-            'created_at',
-            'dispatched_at',
-            'updated_at',
-          ]);
+          .merge(ORDER_COLUMNS.filter((c) => c !== 'company_id' && c !== 'number'));
       } else {
         await bulkInsert(trx, 'orders', ORDER_COLUMNS, rows.map((r) => ORDER_COLUMNS.map((c) => r[c])));
       }

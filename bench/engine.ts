@@ -1,0 +1,83 @@
+/**
+ * The invoicing transaction on MariaDB:
+ *  - one company with 100,000 eligible orders (≈300,000 items): the transaction's time;
+ *  - 10,000 companies with 10 eligible orders each under 20 sequence owners, run concurrently as the
+ *    scheduler runs them: invoices per second;
+ * next to the peer: bare counter-row transactions (BEGIN; UPDATE … next = next + 1; COMMIT) on the same
+ * 20 rows with the same concurrency — the ceiling any numbering scheme on one row per owner meets.
+ */
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { loadConfig } from '../config/index.js';
+import { connectDatabase } from '../src/db/connect.js';
+import { invoiceCompany } from '../src/pipeline/invoice-company.js';
+import { resolveParties } from '../src/pipeline/resolve-parties.js';
+import { writeDataset } from './generate-dataset.js';
+import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
+
+const AS_OF = Date.parse('2026-11-21T12:00:00Z');
+const CONCURRENCY = 20;
+
+async function prepare(label: string, shape: Parameters<typeof writeDataset>[1]) {
+  const dir = tempDir(label);
+  const file = path.join(dir, 'data.json');
+  const { companies } = writeDataset(file, shape);
+  const url = await freshDatabaseUrl('mariadb', dir);
+  await timeCli(['load', '--json', file], { DATABASE_URL: url, OMS_DATA_DIR: dir });
+  const db = connectDatabase(loadConfig({ DATABASE_URL: url }).database, { poolMax: CONCURRENCY + 4 });
+  return { db, companies };
+}
+
+async function invoiceOne(db: ReturnType<typeof connectDatabase>, code: string) {
+  const parties = await resolveParties(db, code, null);
+  return invoiceCompany(db, { parties, mode: 'auto', asOf: AS_OF, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now: AS_OF });
+}
+
+export async function runEngineBench(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+
+  // One large company
+  {
+    const { db, companies } = await prepare('engine-large', { suppliers: 1, companiesPerSupplier: 1, ordersPerCompany: 100_000, itemsPerOrder: 3 });
+    const started = performance.now();
+    const result = await invoiceOne(db, companies[0]!);
+    out.largeCompanyOrders = result.invoices.reduce((s, i) => s + i.orders.length, 0);
+    out.largeCompanyLines = result.invoices.reduce((s, i) => s + i.lines, 0);
+    out.largeCompanyTransactionMs = round(performance.now() - started);
+    out.largeCompanyQueries = result.queries;
+    await db.destroy();
+  }
+
+  // Many small companies under 20 owners
+  {
+    const { db, companies } = await prepare('engine-many', { suppliers: 20, companiesPerSupplier: 500, ordersPerCompany: 10, itemsPerOrder: 3 });
+    const limit = pLimit(CONCURRENCY);
+    const started = performance.now();
+    const results = await Promise.all(companies.map((code) => limit(() => invoiceOne(db, code))));
+    const ms = performance.now() - started;
+    const invoices = results.reduce((s, r) => s + r.invoices.length, 0);
+    out.manyCompanies = companies.length;
+    out.manyInvoices = invoices;
+    out.manyMs = round(ms);
+    out.invoicesPerSecond = round((invoices / ms) * 1000);
+
+    // The peer: bare counter-row transactions on the same 20 sequence rows, same concurrency
+    const owners = (await db('sequences').select('owner_company_id')) as Array<{ owner_company_id: number }>;
+    const peerCount = 5000;
+    const peerStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: peerCount }, (_, i) =>
+        limit(() =>
+          db.transaction(async (trx) => {
+            await trx('sequences').where('owner_company_id', owners[i % owners.length]!.owner_company_id).increment('next_value', 1);
+          }),
+        ),
+      ),
+    );
+    const peerMs = performance.now() - peerStarted;
+    out.counterTransactionsPerSecond = round((peerCount / peerMs) * 1000);
+    out.invoicesVsCounterTransactions = round(out.invoicesPerSecond / out.counterTransactionsPerSecond, 2);
+    await db.destroy();
+  }
+  return out;
+}
