@@ -9,14 +9,11 @@ import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
 import type { AppContext } from '../main.js';
-import { formatTable, printJson } from './output.js';
+import { formatTable, printJson, runReportJson } from './output.js';
 
 function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void {
   const { io } = ctx;
-  if (json) {
-    const { integrations: _integrations, dryRun: _dryRun, ...contract } = report;
-    return printJson(io, { ...contract, dryRun: report.dryRun, ...(report.integrations ? { integrations: report.integrations } : {}) });
-  }
+  if (json) return printJson(io, runReportJson(report));
   const verb = report.dryRun ? 'would issue' : 'issued';
   if (report.invoices.length === 0) {
     io.stdout.write(`${report.company}: nothing to invoice${report.dryRun ? ' (dry run)' : ''}\n`);

@@ -14,6 +14,8 @@ import { registerInvoicingCommands } from './cli-invoicing.js';
 import { registerDeliveryCommands } from './cli-deliveries.js';
 import { registerWorkerCommands } from './cli-worker.js';
 import { registerDemoCommand } from './cli-demo.js';
+import { registerServeCommand } from './cli-serve.js';
+import { registerTokenCommands } from './cli-tokens.js';
 
 export interface Cli {
   run(argv: string[]): Promise<number>;
@@ -130,6 +132,8 @@ export function buildCli(ctx: AppContext): Cli {
   registerDeliveryCommands(program, ctx, setExit);
   registerWorkerCommands(program, ctx, setExit);
   registerDemoCommand(program, ctx);
+  registerTokenCommands(program, ctx);
+  registerServeCommand(program, ctx);
 
   return {
     async run(argv) {

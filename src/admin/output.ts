@@ -3,6 +3,7 @@
  * terminal.
  */
 import cliProgress from 'cli-progress';
+import type { RunReport } from '../pipeline/run-company.js';
 
 export interface Io {
   stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -55,4 +56,10 @@ export function createProgress(io: Io, json: boolean, label: string): Progress {
       if (started) bar.stop();
     },
   };
+}
+
+/** A run report as `run --json` prints it (SPEC §5) and the API returns it. */
+export function runReportJson(report: RunReport): Record<string, unknown> {
+  const { integrations: _integrations, dryRun: _dryRun, ...contract } = report;
+  return { ...contract, dryRun: report.dryRun, ...(report.integrations ? { integrations: report.integrations } : {}) };
 }

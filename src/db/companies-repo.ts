@@ -96,3 +96,73 @@ export function toParty(c: CompanyRecord): InvoiceParty {
     address: c.address ?? { lines: [], city: '', postcode: '', country: '' },
   };
 }
+
+/** Every company's id, code and parent: the tree API scopes are computed on. */
+export async function listCompanyTree(db: Knex): Promise<Array<{ id: number; code: string; parentId: number | null }>> {
+  const rows = (await db('companies').select('id', 'code', 'parent_id')) as Row[];
+  return rows.map((r) => ({ id: Number(r.id), code: r.code as string, parentId: r.parent_id === null ? null : Number(r.parent_id) }));
+}
+
+/** A company for people and the API, in the shape of the import format (SPEC §6). */
+export interface CompanyView {
+  code: string;
+  name: string;
+  type: CompanyRecord['type'];
+  parent: string | null;
+  timezone: string;
+  email: string | null;
+  tradeTier: string | null;
+  vatNumber: string | null;
+  endpoint: { scheme: string; id: string } | null;
+  address: PostalAddress | null;
+  sharedSequence: boolean;
+  pricingStrategy: string;
+  invoicing: {
+    currency: string | null;
+    paymentTermsDays: number;
+    paymentDetails: string | null;
+    iban: string | null;
+    bic: string | null;
+    layout: InvoiceLayout;
+    /** The logo itself is not repeated here; `hasLogo` says whether invoices carry one */
+    hasLogo: boolean;
+  };
+}
+
+/** Companies by id (all when `ids` is omitted), ordered by code. */
+export async function listCompanyViews(db: Knex, ids?: readonly number[]): Promise<CompanyView[]> {
+  const q = db('companies as c').leftJoin('companies as p', 'p.id', 'c.parent_id').select('c.*', 'p.code as parent_code').orderBy('c.code');
+  if (ids !== undefined) q.whereIn('c.id', [...ids]);
+  return ((await q) as Row[]).map((r) => {
+    const c = toCompanyRecord(r);
+    return {
+      code: c.code,
+      name: c.name,
+      type: c.type,
+      parent: (r.parent_code as string | null) ?? null,
+      timezone: c.timezone,
+      email: c.email,
+      tradeTier: (r.trade_tier as string | null) ?? null,
+      vatNumber: c.vatNumber,
+      endpoint: c.endpoint,
+      address: c.address,
+      sharedSequence: c.sharedSequence,
+      pricingStrategy: r.pricing_strategy as string,
+      invoicing: {
+        currency: c.invoicing.currency,
+        paymentTermsDays: c.invoicing.paymentTermsDays,
+        paymentDetails: c.invoicing.paymentDetails,
+        iban: c.invoicing.iban,
+        bic: c.invoicing.bic,
+        layout: c.invoicing.layout,
+        hasLogo: c.invoicing.logoSha256 !== null,
+      },
+    };
+  });
+}
+
+/** The numbering sequence a company owns, or null. */
+export async function findSequence(db: Knex, ownerId: number): Promise<{ prefix: string; padding: number; next: number; issued: number } | null> {
+  const row = (await db('sequences').where('owner_company_id', ownerId).first('prefix', 'padding', 'next_value', 'issued')) as Row | undefined;
+  return row ? { prefix: row.prefix as string, padding: Number(row.padding), next: Number(row.next_value), issued: Number(row.issued) } : null;
+}

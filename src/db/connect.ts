@@ -28,7 +28,12 @@ export function connectDatabase(database: Config['database'], options: { poolMax
       pool: {
         min: 1,
         max: 1,
-        afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        afterCreate: (
+          conn: { pragma(s: string): unknown; function(name: string, options: { deterministic: boolean }, fn: (s: unknown) => unknown): unknown },
+          done: (err: Error | null, conn: unknown) => void,
+        ) => {
+          // SQLite's lower() folds ASCII letters only; searches fold every script, as MySQL's lower() does
+          conn.function('unicode_lower', { deterministic: true }, (s) => (typeof s === 'string' ? s.toLowerCase() : s));
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');

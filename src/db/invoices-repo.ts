@@ -20,14 +20,38 @@ export interface InvoiceListItem {
 
 const iso = (ms: unknown): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
-export async function listInvoices(db: Knex, filter: { company?: string; limit?: number } = {}): Promise<InvoiceListItem[]> {
-  const q = db('invoices as i')
-    .join('companies as c', 'c.id', 'i.company_id')
+export interface InvoiceFilter {
+  company?: string;
+  /** Only invoices of these companies, by id (an API token's scope) */
+  companyIds?: readonly number[];
+}
+
+function invoicesQuery(db: Knex, filter: InvoiceFilter): Knex.QueryBuilder {
+  const q = db('invoices as i').join('companies as c', 'c.id', 'i.company_id');
+  if (filter.company !== undefined) q.where('c.code', filter.company);
+  if (filter.companyIds !== undefined) q.whereIn('i.company_id', [...filter.companyIds]);
+  return q;
+}
+
+export async function countInvoices(db: Knex, filter: InvoiceFilter = {}): Promise<number> {
+  const row = (await invoicesQuery(db, filter).count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+/** The invoice with this number and the code of the company it was raised against, or null. */
+export async function findInvoiceByNumber(db: Knex, number: string): Promise<{ id: number; companyId: number; company: string } | null> {
+  const row = (await invoicesQuery(db, {}).where('i.number', number).first('i.id', 'i.company_id', 'c.code')) as Record<string, unknown> | undefined;
+  return row ? { id: Number(row.id), companyId: Number(row.company_id), company: row.code as string } : null;
+}
+
+/** Invoices in the order they were issued. */
+export async function listInvoices(db: Knex, filter: InvoiceFilter & { limit?: number; offset?: number } = {}): Promise<InvoiceListItem[]> {
+  const q = invoicesQuery(db, filter)
     .join('companies as s', 's.id', 'i.seller_id')
     .select('i.id', 'i.number', 'c.code as company', 's.code as seller', 'i.issue_date', 'i.due_date', 'i.currency', 'i.net_minor', 'i.tax_minor', 'i.total_minor')
     .orderBy('i.id', 'asc');
-  if (filter.company !== undefined) q.where('c.code', filter.company);
   if (filter.limit !== undefined) q.limit(filter.limit);
+  if (filter.offset !== undefined) q.offset(filter.offset);
   const rows = (await q) as Array<Record<string, unknown>>;
   const ids = rows.map((r) => Number(r.id));
   const orders = new Map<number, string[]>();

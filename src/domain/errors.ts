@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'INPUT' // bad input or usage: the user can fix it; nothing was written
   | 'NOT_FOUND' // a named thing does not exist (reported like input errors)
   | 'CONFLICT' // the request contradicts stored state (e.g. editing an invoiced order)
+  | 'UNAUTHORIZED' // the HTTP API: no API token, or one that is not known
   | 'DELIVERY' // an artefact could not be delivered
   | 'INTERNAL';
 

@@ -208,7 +208,7 @@ const xmlSftp = z
     }
   });
 
-const integration = z.discriminatedUnion('type', [pdfEmailer, xmlSftp], {
+export const integrationSchema = z.discriminatedUnion('type', [pdfEmailer, xmlSftp], {
   error: 'must be an integration with "type" "pdf-emailer" or "xml-sftp"',
 });
 
@@ -234,7 +234,7 @@ export const companySchema = z.strictObject(
     pricingStrategy: nonEmptyLine(64).optional(),
     invoicing: invoicing.nullable().optional(),
     sequence: sequence.nullable().optional(),
-    integrations: z.array(integration, { error: 'must be an array' }).max(20).optional(),
+    integrations: z.array(integrationSchema, { error: 'must be an array' }).max(20).optional(),
   },
   { error: 'must be an object' },
 );
@@ -314,5 +314,5 @@ export type UserInput = z.infer<typeof userSchema>;
 export type ProductInput = z.infer<typeof productSchema>;
 export type OrderInput = z.infer<typeof orderSchema>;
 export type ItemInput = OrderInput['items'][number];
-export type IntegrationInput = z.infer<typeof integration>;
+export type IntegrationInput = z.infer<typeof integrationSchema>;
 export type ImportFile = z.infer<typeof importFileSchema>;

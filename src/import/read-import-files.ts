@@ -3,6 +3,7 @@
  * file and JSON path; nothing here touches the database.
  */
 import fs from 'node:fs/promises';
+import type { z } from 'zod';
 import { inputError, type Problem } from '../domain/errors.js';
 import { formatPath } from '../domain/text-rules.js';
 import { importFileSchema, type ImportFile } from './import-schema.js';
@@ -43,8 +44,21 @@ function parseJson(file: string, text: string): unknown {
 export function validateImportDocument(file: string, raw: unknown): ImportFile {
   const parsed = importFileSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
+  throw inputErrorFor(problemsOf(parsed.error).map((p) => ({ ...p, file })));
+}
+
+/** One input error for a schema's complaints (one record, no file), at most MAX_PROBLEMS of them listed. */
+export function schemaInputError(error: z.ZodError) {
+  const problems = problemsOf(error);
+  const shown = problems.slice(0, MAX_PROBLEMS);
+  const more = problems.length - shown.length;
+  return inputError(more > 0 ? [...shown, { path: '', message: `… and ${more} more problems` }] : shown);
+}
+
+/** A schema's complaints as problems, each with its JSON path. */
+export function problemsOf(error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
-  for (const issue of parsed.error.issues) {
+  for (const issue of error.issues) {
     const path = formatPath(issue.path);
     // zod reports an unknown key on the object holding it; name the key itself
     if (issue.code === 'unrecognized_keys') {
@@ -55,7 +69,7 @@ export function validateImportDocument(file: string, raw: unknown): ImportFile {
     }
     problems.push({ path, message: issue.message });
   }
-  throw inputErrorFor(problems.map((p) => ({ ...p, file })));
+  return problems;
 }
 
 /** One input error for all problems found, each line `file: path: message`. */

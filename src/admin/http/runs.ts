@@ -1,0 +1,66 @@
+/**
+ * Runs (SPEC §7): start one for a company (manual with `as`, else its enabled integrations, exactly as
+ * `run --company C [--as EMAIL]`), and read the company's run history.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { findUserByEmail } from '../../db/companies-repo.js';
+import { listRuns } from '../../db/runs-repo.js';
+import { inputError } from '../../domain/errors.js';
+import { runCompanyIntegrations, runManual } from '../../pipeline/run-company.js';
+import type { AppContext } from '../../main.js';
+import { runReportJson } from '../output.js';
+import { findVisibleCompany, seesCompanyId } from './auth.js';
+import { renamePaths } from './errors.js';
+import { pageParams, parseInput } from './input.js';
+
+const bool = z.boolean({ error: 'must be true or false' });
+const runBody = z.strictObject(
+  {
+    as: z.string({ error: 'must be the email of the user whose primary company numbers the run' }).max(254).optional(),
+    dryRun: bool.optional().default(false),
+    includeErrors: bool.optional().default(false),
+    from: z.string({ error: 'must be a date like 2026-01-01 or a date-time with a time zone' }).nullable().optional(),
+  },
+  { error: 'must be an object' },
+);
+
+/** What the pipeline calls `--as` and `--from` are `as` and `from` here; the company is in the URL. */
+const FIELD_NAMES = { '--as': 'as', '--from': 'from', '--company': '' };
+
+export function registerRunRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Params: { code: string } }>('/companies/:code/runs', async (request) => {
+    const db = await ctx.db();
+    const company = await findVisibleCompany(db, request.scope, request.params.code);
+    const body = parseInput(runBody, request.body);
+    if (body.as !== undefined && request.scope.companies !== null) {
+      // A company token numbers runs only from sequences within its scope; any other user reads as unknown
+      const user = await findUserByEmail(db, body.as);
+      if (!user || user.primaryCompanyId === null || !seesCompanyId(request.scope, user.primaryCompanyId)) {
+        throw inputError([{ path: 'as', message: `unknown user "${body.as}"` }]);
+      }
+    }
+    const deps = await ctx.runDeps();
+    try {
+      const report =
+        body.as !== undefined
+          ? await runManual(deps, { companyCode: company.code, userEmail: body.as, dryRun: body.dryRun, includeErrors: body.includeErrors, from: body.from ?? null })
+          : await runCompanyIntegrations(deps, {
+              companyCode: company.code,
+              dryRun: body.dryRun,
+              ...(body.includeErrors ? { includeErrors: true } : {}),
+              ...(body.from != null ? { from: body.from } : {}),
+            });
+      return runReportJson(report);
+    } catch (err) {
+      throw renamePaths(err, FIELD_NAMES);
+    }
+  });
+
+  app.get<{ Params: { code: string } }>('/companies/:code/runs', async (request) => {
+    const db = await ctx.db();
+    const company = await findVisibleCompany(db, request.scope, request.params.code);
+    const q = parseInput(z.strictObject(pageParams), request.query);
+    return listRuns(db, { companyId: company.id, limit: q.limit, offset: q.offset });
+  });
+}

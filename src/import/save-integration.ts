@@ -1,0 +1,50 @@
+/**
+ * One accounting integration's settings, for the HTTP API: merged into what is stored, then checked and
+ * written by the import schema and `loadImport`, exactly as a `load` of the company would.
+ */
+import type { Knex } from 'knex';
+import { findCompanyByCode } from '../db/companies-repo.js';
+import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
+import { AppError, inputError } from '../domain/errors.js';
+import { integrationSchema } from './import-schema.js';
+import { loadImport } from './load-import.js';
+import { schemaInputError } from './read-import-files.js';
+import { rebaseProblems } from './save-order.js';
+
+/** The stored integration in the import format, without `nextInvoiceAt` (null keeps the computed next run). */
+function toIntegrationInput(g: IntegrationRecord): Record<string, unknown> {
+  return {
+    type: g.type,
+    enabled: g.enabled,
+    includeOrdersWithErrors: g.includeOrdersWithErrors,
+    startingFrom: g.startingFrom,
+    schedule: g.schedule,
+    ...g.settings,
+  };
+}
+
+/**
+ * Changes (or adds) company C's integration of one type. Fields left out keep their stored values;
+ * `null` clears an optional one.
+ */
+export async function saveIntegration(db: Knex, companyCode: string, type: IntegrationType, patch: unknown, now: number): Promise<IntegrationRecord> {
+  const company = await findCompanyByCode(db, companyCode);
+  if (!company) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '', message: `unknown company "${companyCode}"` }] });
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw inputError([{ path: '', message: 'must be an object with the settings to change' }]);
+  }
+  if ('type' in patch && (patch as { type: unknown }).type !== type) throw inputError([{ path: 'type', message: `must be "${type}" (the type in the URL)` }]);
+  const stored = (await listIntegrations(db, { companyCode })).find((g) => g.type === type);
+  const parsed = integrationSchema.safeParse({ ...(stored ? toIntegrationInput(stored) : {}), ...patch, type });
+  if (!parsed.success) throw schemaInputError(parsed.error);
+  try {
+    await loadImport(
+      db,
+      [{ file: 'request', data: { companies: [{ code: company.code, name: company.name, type: company.type, integrations: [parsed.data] }], users: [], products: [], orders: [] } }],
+      { now },
+    );
+  } catch (err) {
+    throw rebaseProblems(rebaseProblems(err, 'companies[0].integrations[0]'), 'companies[0].integrations');
+  }
+  return (await listIntegrations(db, { companyCode })).find((g) => g.type === type)!;
+}
