@@ -5,9 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runDeliveryBench } from './delivery.js';
 import { runEngineBench } from './engine.js';
 import { runLoadBench } from './load.js';
 import { runPdfBench } from './pdf.js';
+import { runWorkerBench } from './worker.js';
 import { projectRoot, stopMariaDb } from './support.js';
 
 type Suite = () => Promise<Record<string, number | string>>;
@@ -16,6 +18,8 @@ const suites: Record<string, Suite> = {
   load: () => runLoadBench(),
   engine: () => runEngineBench(),
   pdf: () => runPdfBench(),
+  delivery: () => runDeliveryBench(),
+  worker: () => runWorkerBench(),
 };
 
 async function main(): Promise<void> {

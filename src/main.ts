@@ -17,6 +17,7 @@ import type { Mailer } from '../integrations/pdf-emailer/index.js';
 import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
 import type { InvoiceDocument } from './domain/invoice-document.js';
 import { createOutbox, type ArtefactRenderer } from './pipeline/deliver-pending.js';
+import { shareSessions } from './scheduler/shared-sessions.js';
 
 export interface AppContext {
   config: Config;
@@ -24,8 +25,11 @@ export interface AppContext {
   io: Io;
   /** The database, connected and migrated on first use */
   db(): Promise<Knex>;
-  /** What a run needs: the database, the clock and the outbox */
-  runDeps(): Promise<RunDeps>;
+  /**
+   * What a run needs: the database, the clock and the outbox. With `shareSessions` (the scheduler), SFTP
+   * sessions are shared between runs until `closeSessions()` (or `close()`).
+   */
+  runDeps(options?: { shareSessions?: boolean }): Promise<RunDeps & { closeSessions(): Promise<void> }>;
   /** Structured logs (pino, JSON lines) on standard error */
   logger(): Logger;
   /** The invoice artefacts, rendered exactly as deliveries render them */
@@ -40,13 +44,16 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
   let log: Logger | null = null;
   let renderer: Promise<PdfRenderer> | null = null;
   let ready: Promise<Knex> | null = null;
+  const sharedDrivers: Array<{ closeAll(): Promise<void> }> = [];
   return {
     config,
     clock,
     io,
     db() {
       ready ??= (async () => {
-        db = connectDatabase(config.database);
+        // Each integration a worker runs at once holds at most one connection at a time; leave room for
+        // the tick's own queries (MySQL only: SQLite has one connection)
+        db = connectDatabase(config.database, { poolMax: Math.max(10, config.worker.concurrency + 4) });
         // Pending migrations are applied on first use, so a fresh database just works
         await migrateLatest(db);
         return db;
@@ -68,19 +75,23 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         xml: (doc) => buildUblInvoice(doc),
       };
     },
-    async runDeps() {
+    async runDeps(options = {}) {
       const knex = await this.db();
       const [{ createMailer, createPdfEmailerDriver }, { createXmlSftpDriver }] = await Promise.all([
         import('../integrations/pdf-emailer/index.js'),
         import('../integrations/xml-sftp/index.js'),
       ]);
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
+      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name] });
+      // Email sessions are free (one SMTP pool per process); an SFTP session is a login worth keeping
+      const sharedSftp = options.shareSessions ? shareSessions(xmlSftp) : null;
+      if (sharedSftp) sharedDrivers.push(sharedSftp);
       const deliverer = createOutbox({
         db: knex,
         clock,
         drivers: {
           'pdf-emailer': createPdfEmailerDriver({ mailer, from: config.mailFrom }),
-          'xml-sftp': createXmlSftpDriver({ readSecret: (name) => io.env[name] }),
+          'xml-sftp': sharedSftp ?? xmlSftp,
         },
         render: this.artefacts(),
         policy: {
@@ -90,9 +101,10 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
           concurrency: 8,
         },
       });
-      return { db: knex, clock, deliverer };
+      return { db: knex, clock, deliverer, closeSessions: async () => sharedSftp?.closeAll() };
     },
     async close() {
+      await Promise.all(sharedDrivers.map((d) => d.closeAll()));
       await mailer?.close();
       if (db) await db.destroy();
     },

@@ -42,7 +42,8 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
         at = parseInstant(opts.at);
         if (at === null) throw inputError([{ path: '--at', message: `must be an ISO 8601 date-time with a time zone, like 2026-11-22T00:00:00Z; got "${opts.at}"` }]);
       }
-      const deps = await ctx.runDeps();
+      // Runs of one tick share SFTP sessions (one login per server, not one per run)
+      const deps = await ctx.runDeps({ shareSessions: true });
       const tickDeps = {
         ...deps,
         workerId: `${hostname()}:${process.pid}`,
@@ -50,6 +51,7 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
         concurrency: ctx.config.worker.concurrency,
         log: ctx.logger(),
         retryDeliveries: async () => (await deps.deliverer.deliverPending({ retriesOnly: true })).length,
+        closeSessions: deps.closeSessions,
       };
       if (opts.once) {
         const report = await runTick(tickDeps, at ?? ctx.clock.now());

@@ -4,8 +4,9 @@
  * attempts remain and the failure is transient, the next attempt time).
  *
  * Claiming is a short transaction of its own; sending happens outside any transaction; recording is
- * one UPDATE per delivery. A process that dies mid-delivery leaves `sending` rows whose claim expires;
- * the next pass takes them again (at-least-once: see docs/delivery.md).
+ * one UPDATE per failure, and one per group of deliveries that were sent while the previous group was
+ * being written. A process that dies mid-delivery leaves `sending` rows whose claim expires; the next
+ * pass takes them again (at-least-once: see docs/delivery.md).
  */
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
@@ -64,7 +65,11 @@ export interface DeliveryFilter {
   retriesOnly?: boolean;
 }
 
-async function claim(deps: OutboxDeps, filter: DeliveryFilter): Promise<Claimed[]> {
+/**
+ * Claims up to CLAIM_BATCH deliveries that are due as of `asOf` (the start of the pass: see deliverPending).
+ * The claim itself (its deadline) runs on the clock's current time.
+ */
+async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Promise<Claimed[]> {
   const { db, clock, policy } = deps;
   const now = clock.now();
   return inTransaction(db, async (trx) => {
@@ -73,16 +78,22 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter): Promise<Claimed[
       .where('g.enabled', true)
       .where((w) =>
         (filter.retriesOnly ? w.whereRaw('1 = 0') : w.where('d.status', 'pending'))
-          .orWhere((x) => x.where('d.status', 'failed').whereNotNull('d.next_attempt_at').where('d.next_attempt_at', '<=', now))
-          .orWhere((x) => x.where('d.status', 'sending').where('d.claimed_until', '<', now)),
+          .orWhere((x) => x.where('d.status', 'failed').whereNotNull('d.next_attempt_at').where('d.next_attempt_at', '<=', asOf))
+          .orWhere((x) => x.where('d.status', 'sending').where('d.claimed_until', '<', asOf)),
       )
       .orderBy('d.id')
       .limit(CLAIM_BATCH)
       .select('d.id', 'd.invoice_id', 'd.integration_id', 'd.attempts', 'g.type', 'g.settings');
     if (filter.integrationIds) q.whereIn('d.integration_id', filter.integrationIds);
     if (filter.invoiceIds) q.whereIn('d.invoice_id', filter.invoiceIds);
-    // Several workers claim at once on MySQL: each skips rows another has locked
-    if (dialectOf(trx) === 'mysql') q.forUpdate('d').skipLocked();
+    if (dialectOf(trx) === 'mysql') {
+      // Passes over the whole outbox (the workers' retry passes) claim at once: each skips rows another
+      // has locked. A run claiming its own deliveries waits instead: another pass's scan locks rows it only
+      // looks at, and skipping them would leave the run's deliveries pending until its next scheduled run.
+      const targeted = !filter.retriesOnly && (filter.integrationIds !== undefined || filter.invoiceIds !== undefined);
+      if (targeted) q.forUpdate('d');
+      else q.forUpdate('d').skipLocked();
+    }
     const rows = (await q) as Array<Record<string, unknown>>;
     const claimed = rows.map((r) => ({
       id: Number(r.id),
@@ -101,12 +112,55 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter): Promise<Claimed[
   });
 }
 
-async function record(deps: OutboxDeps, c: Claimed, outcome: { ok: true; receipt: string } | { ok: false; error: string; retryable: boolean }): Promise<DeliveryOutcome['status']> {
+/** How long a delivery that was sent waits for others to be recorded with it (one UPDATE for all) */
+const RECORD_GROUP_MS = 20;
+
+/**
+ * Records deliveries as `sent`, several in one UPDATE: the deliveries that finish within RECORD_GROUP_MS
+ * of each other, or while the previous write is in flight, are written together (group commit). Each
+ * call resolves once its row is written. (A crash in between leaves the row `sending`: it is sent again
+ * once its claim expires, as after any crash between the server's answer and the record.)
+ */
+function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => Promise<void> {
+  let queue: Array<{ id: number; receipt: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  let writing = false;
+  let timer: NodeJS.Timeout | null = null;
+  const writeQueued = async () => {
+    timer = null;
+    writing = true;
+    while (queue.length > 0) {
+      const items = queue.slice(0, 500);
+      queue = queue.slice(items.length);
+      const now = deps.clock.now();
+      try {
+        await deps
+          .db('deliveries')
+          .whereIn('id', items.map((i) => i.id))
+          .update({
+            status: 'sent',
+            receipt: deps.db.raw(`CASE id ${items.map(() => 'WHEN ? THEN ?').join(' ')} END`, items.flatMap((i) => [i.id, i.receipt])),
+            last_error: null,
+            sent_at: now,
+            claimed_until: null,
+            next_attempt_at: null,
+            updated_at: now,
+          });
+        for (const i of items) i.resolve();
+      } catch (err) {
+        for (const i of items) i.reject(err);
+      }
+    }
+    writing = false;
+  };
+  return (c, receipt) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ id: c.id, receipt, resolve, reject });
+      if (!writing && !timer) timer = setTimeout(() => void writeQueued(), RECORD_GROUP_MS);
+    });
+}
+
+async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: string; retryable: boolean }): Promise<DeliveryOutcome['status']> {
   const now = deps.clock.now();
-  if (outcome.ok) {
-    await deps.db('deliveries').where('id', c.id).update({ status: 'sent', receipt: outcome.receipt, last_error: null, sent_at: now, claimed_until: null, next_attempt_at: null, updated_at: now });
-    return 'sent';
-  }
   const again = outcome.retryable && c.attempts < deps.policy.maxAttempts;
   await deps.db('deliveries')
     .where('id', c.id)
@@ -129,9 +183,12 @@ function describeError(err: unknown): { error: string; retryable: boolean } {
 export function createOutbox(deps: OutboxDeps): Deliverer {
   async function deliverBatch(claimed: Claimed[]): Promise<DeliveryOutcome[]> {
     const docs = await loadInvoiceDocuments(deps.db, [...new Set(claimed.map((c) => c.invoiceId))]);
-    // Each invoice's PDF is rendered once, whichever integrations send it
+    // Each invoice's PDF and XML are rendered once, whichever integrations send them, and dropped once
+    // the last of its deliveries in this batch is done
     const pdfs = new Map<number, Promise<Uint8Array>>();
     const xmls = new Map<number, string>();
+    const remaining = new Map<number, number>();
+    for (const c of claimed) remaining.set(c.invoiceId, (remaining.get(c.invoiceId) ?? 0) + 1);
     const artefactsFor = (invoiceId: number, doc: InvoiceDocument): DeliveryArtefacts => ({
       pdf: () => {
         let p = pdfs.get(invoiceId);
@@ -144,55 +201,84 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         return x;
       },
     });
-    // One session per distinct destination (same settings share an SMTP pool or an SFTP login)
-    const sessions = new Map<string, Promise<DeliverySession>>();
-    const serial = new Map<string, ReturnType<typeof pLimit>>();
-    const sessionFor = (c: Claimed) => {
-      const key = `${c.type}\u0000${c.settings}`;
-      let s = sessions.get(key);
-      if (!s) {
-        const settings = JSON.parse(c.settings) as PdfEmailerSettings & XmlSftpSettings;
-        s = (deps.drivers[c.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings);
-        sessions.set(key, s);
-        // Several uploads share one SFTP connection (the session multiplexes them); mail shares the pool
-        serial.set(key, pLimit(deps.policy.concurrency));
+    const done = (invoiceId: number) => {
+      const left = remaining.get(invoiceId)! - 1;
+      remaining.set(invoiceId, left);
+      if (left === 0) {
+        pdfs.delete(invoiceId);
+        xmls.delete(invoiceId);
       }
-      return { session: s, limit: serial.get(key)! };
     };
-    const limit = pLimit(deps.policy.concurrency);
-    try {
-      return await Promise.all(
-        claimed.map((c) =>
-          limit(async (): Promise<DeliveryOutcome> => {
-            const doc = docs.get(c.invoiceId)!;
-            const { session, limit: one } = sessionFor(c);
-            let status: DeliveryOutcome['status'];
-            let error: string | null = null;
-            try {
-              const receipt = await one(async () => (await session).deliver(doc, artefactsFor(c.invoiceId, doc)));
-              status = await record(deps, c, { ok: true, receipt: receipt.detail });
-            } catch (err) {
-              const d = describeError(err);
-              error = d.error;
-              status = await record(deps, c, { ok: false, ...d });
-            }
-            return { deliveryId: c.id, invoice: doc.number, integration: c.type, status, error };
-          }),
-        ),
-      );
-    } finally {
-      await Promise.all([...sessions.values()].map(async (s) => (await s.catch(() => null))?.close()));
+
+    // One session per distinct destination (same type and settings: one SFTP login, or the SMTP pool),
+    // opened when its first delivery starts and closed after its last. Each session carries up to
+    // `concurrency` deliveries at once (uploads multiplexed over one SSH connection, messages queued on
+    // the pool), and up to `concurrency` sessions are open at once.
+    const groups = new Map<string, Claimed[]>();
+    for (const c of claimed) {
+      const key = `${c.type}\u0000${c.settings}`;
+      const group = groups.get(key);
+      if (group) group.push(c);
+      else groups.set(key, [c]);
     }
+    const outcomes = new Map<number, DeliveryOutcome>();
+    const recordSent = createSentRecorder(deps);
+    // Sending holds one of the session's slots; recording does not (it waits to be written with others)
+    const send = async (c: Claimed, session: DeliverySession | { error: unknown }): Promise<{ ok: true; receipt: string } | { ok: false; error: unknown }> => {
+      try {
+        if ('error' in session) throw session.error;
+        const doc = docs.get(c.invoiceId)!;
+        return { ok: true, receipt: (await session.deliver(doc, artefactsFor(c.invoiceId, doc))).detail };
+      } catch (error) {
+        return { ok: false, error };
+      } finally {
+        done(c.invoiceId);
+      }
+    };
+    const record = async (c: Claimed, sent: Awaited<ReturnType<typeof send>>): Promise<void> => {
+      let status: DeliveryOutcome['status'];
+      let error: string | null = null;
+      try {
+        if (!sent.ok) throw sent.error;
+        await recordSent(c, sent.receipt);
+        status = 'sent';
+      } catch (err) {
+        const d = describeError(err);
+        error = d.error;
+        status = await recordFailure(deps, c, d);
+      }
+      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integration: c.type, status, error });
+    };
+    const sessionsAtOnce = pLimit(deps.policy.concurrency);
+    await Promise.all(
+      [...groups.values()].map((group) =>
+        sessionsAtOnce(async () => {
+          const first = group[0]!;
+          const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
+          // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
+          const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
+          try {
+            const inFlight = pLimit(deps.policy.concurrency);
+            await Promise.all(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent))));
+          } finally {
+            if (!('error' in session)) await session.close();
+          }
+        }),
+      ),
+    );
+    return claimed.map((c) => outcomes.get(c.id)!);
   }
 
   return {
     async deliverPending(filter) {
       const outcomes: DeliveryOutcome[] = [];
-      const seen = new Set<number>();
+      // One pass takes what is due as of its start. A delivery that fails during the pass gets a next
+      // attempt after that instant, and one claimed during the pass a deadline after it, so no later
+      // batch of the same pass can take it again (and the pass ends once nothing due is left).
+      const asOf = deps.clock.now();
       for (;;) {
-        const claimed = (await claim(deps, filter)).filter((c) => !seen.has(c.id));
+        const claimed = await claim(deps, filter, asOf);
         if (claimed.length === 0) break;
-        for (const c of claimed) seen.add(c.id);
         outcomes.push(...(await deliverBatch(claimed)));
         if (claimed.length < CLAIM_BATCH) break;
       }

@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { batchSizeFor, chunk, dialectOf, inTransaction } from '../db/connect.js';
+import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds } from '../db/bulk-insert.js';
 import { buildInvoiceDrafts, type EligibleOrder, type InvoiceDraft } from '../domain/build-invoices.js';
 import { emptySkipCounts, localDate, addDays, skipReason, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
 import { AppError } from '../domain/errors.js';
@@ -16,6 +17,40 @@ import { defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING, formatInvoiceNumber } 
 import { formatAmount } from '../domain/money.js';
 import { toParty } from '../db/companies-repo.js';
 import type { RunParties } from './resolve-parties.js';
+
+const INVOICE_COLUMNS = [
+  'number',
+  'company_id',
+  'seller_id',
+  'sequence_owner_id',
+  'run_id',
+  'mode',
+  'currency',
+  'layout',
+  'issue_date',
+  'due_date',
+  'net_minor',
+  'tax_minor',
+  'total_minor',
+  'line_count',
+  'order_count',
+  'snapshot',
+  'created_at',
+];
+
+const LINE_COLUMNS = [
+  'invoice_id',
+  'position',
+  'order_id',
+  'order_number',
+  'sku',
+  'description',
+  'quantity',
+  'unit_price_e4',
+  'tax_rate_bp',
+  'shipping_minor',
+  'net_minor',
+];
 
 export interface InvoiceCompanyOptions {
   parties: RunParties;
@@ -78,8 +113,14 @@ interface ItemRow {
   tax_rate_bp: number | string;
 }
 
+/** Owners known to have a sequence row, per database: sequences are never deleted. */
+const knownSequences = new WeakMap<Knex, Set<number>>();
+
 /** Creates the owner's sequence with its defaults if it has none yet (race-safe, outside the run). */
 export async function ensureSequence(db: Knex, owner: { id: number; code: string }, now: number): Promise<void> {
+  let known = knownSequences.get(db);
+  if (!known) knownSequences.set(db, (known = new Set()));
+  if (known.has(owner.id)) return;
   await db('sequences')
     .insert({
       owner_company_id: owner.id,
@@ -92,26 +133,115 @@ export async function ensureSequence(db: Knex, owner: { id: number; code: string
     })
     .onConflict('owner_company_id')
     .ignore();
+  known.add(owner.id);
 }
 
-async function selectCandidates(q: Knex, companyId: number, asOf: number): Promise<{ rows: CandidateRow[]; items: ItemRow[] }> {
-  const rows = (await q('orders')
-    .where('company_id', companyId)
-    .whereNull('invoice_id')
-    .where('created_at', '<=', asOf)
-    .select('id', 'number', 'status', 'on_hold', 'has_errors', 'created_at', 'currency', 'shipping_minor', 'unique_invoice', 'relating_to')) as CandidateRow[];
-  // One query for every candidate's items, whatever their number
-  const items = (await q('order_items as oi')
-    .join('orders as o', 'o.id', 'oi.order_id')
-    .where('o.company_id', companyId)
-    .whereNull('o.invoice_id')
-    .where('o.created_at', '<=', asOf)
+/** Whether invoice ids can be derived from the first one (see consecutiveIdsGuaranteed), per database. */
+const derivableIds = new WeakMap<Knex, Promise<boolean>>();
+
+/**
+ * The company's open orders as of `asOf`, with their items, in one query whatever their number: one row
+ * per item, the order's columns repeated. With `lock` (MySQL), the same statement locks the company row
+ * (serialising runs of the company) and the orders it reads.
+ */
+async function selectCandidates(q: Knex, companyId: number, asOf: number, lock: boolean): Promise<{ rows: CandidateRow[]; items: ItemRow[] }> {
+  const query = q('companies as c')
+    .leftJoin('orders as o', (j) => j.on('o.company_id', '=', 'c.id').andOnNull('o.invoice_id').andOnVal('o.created_at', '<=', asOf))
+    .leftJoin('order_items as oi', 'oi.order_id', 'o.id')
+    .where('c.id', companyId)
     .orderBy([
-      { column: 'oi.order_id', order: 'asc' },
+      { column: 'o.id', order: 'asc' },
       { column: 'oi.position', order: 'asc' },
     ])
-    .select('oi.order_id', 'oi.sku', 'oi.description', 'oi.quantity', 'oi.unit_cost_price_e4', 'oi.tax_rate_bp')) as ItemRow[];
+    .select(
+      'o.id',
+      'o.number',
+      'o.status',
+      'o.on_hold',
+      'o.has_errors',
+      'o.created_at',
+      'o.currency',
+      'o.shipping_minor',
+      'o.unique_invoice',
+      'o.relating_to',
+      'oi.order_id',
+      'oi.sku',
+      'oi.description',
+      'oi.quantity',
+      'oi.unit_cost_price_e4',
+      'oi.tax_rate_bp',
+    );
+  if (lock) query.forUpdate();
+  const joined = (await query) as Array<CandidateRow & ItemRow>;
+  const rows: CandidateRow[] = [];
+  const items: ItemRow[] = [];
+  let lastId: number | string | null = null;
+  for (const r of joined) {
+    if (r.id === null) continue; // the company row alone: no open orders
+    if (r.id !== lastId) {
+      rows.push(r);
+      lastId = r.id;
+    }
+    if (r.order_id !== null) items.push(r);
+  }
   return { rows, items };
+}
+
+/** Prefix and padding of sequences that have issued numbers (and so can no longer change), per database. */
+const frozenFormats = new WeakMap<Knex, Map<number, { prefix: string; padding: number }>>();
+
+/**
+ * Takes `count` numbers from the owner's counter row; returns the first and the format. The row stays
+ * locked until the transaction ends, so numbers are consumed only if it commits.
+ */
+async function takeNumbers(
+  trx: Knex.Transaction,
+  db: Knex,
+  ownerId: number,
+  count: number,
+  now: number,
+  q: <T>(p: Promise<T> | Knex.QueryBuilder) => Promise<T>,
+): Promise<{ first: number; prefix: string; padding: number }> {
+  let formats = frozenFormats.get(db);
+  if (!formats) frozenFormats.set(db, (formats = new Map()));
+  const known = formats.get(ownerId);
+  if (known) {
+    // One statement: the increment returns the new value (MySQL through LAST_INSERT_ID, SQLite RETURNING)
+    if (dialectOf(trx) === 'mysql') {
+      const [result] = (await q(
+        trx.raw('UPDATE sequences SET next_value = LAST_INSERT_ID(next_value + ?), issued = issued + ?, updated_at = ? WHERE owner_company_id = ?', [
+          count,
+          count,
+          now,
+          ownerId,
+        ]),
+      )) as [{ insertId: number; affectedRows: number }];
+      if (result.affectedRows !== 1) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
+      return { first: Number(result.insertId) - count, ...known };
+    }
+    const rows = (await q(
+      trx.raw('UPDATE sequences SET next_value = next_value + ?, issued = issued + ?, updated_at = ? WHERE owner_company_id = ? RETURNING next_value', [
+        count,
+        count,
+        now,
+        ownerId,
+      ]),
+    )) as Array<{ next_value: number }>;
+    if (rows.length !== 1) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
+    return { first: Number(rows[0]!.next_value) - count, ...known };
+  }
+  const seqQuery = trx('sequences').where('owner_company_id', ownerId);
+  const seq = (await q(dialectOf(trx) === 'mysql' ? seqQuery.forUpdate().first() : seqQuery.first())) as
+    | { prefix: string; padding: number; next_value: number | string; issued: number | string }
+    | undefined;
+  if (!seq) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
+  const first = Number(seq.next_value);
+  await q(trx('sequences').where('owner_company_id', ownerId).update({ next_value: first + count, issued: Number(seq.issued) + count, updated_at: now }));
+  const format = { prefix: seq.prefix, padding: Number(seq.padding) };
+  // A sequence that had issued numbers before this transaction has a frozen format (load refuses
+  // changes), so it can be remembered; one issuing its first number might still roll back
+  if (Number(seq.issued) > 0) formats.set(ownerId, format);
+  return { first, ...format };
 }
 
 function classify(rows: CandidateRow[], items: ItemRow[], rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
@@ -176,7 +306,7 @@ export function snapshotOf(parties: RunParties): InvoiceSnapshot {
 
 /** A dry run: what would be invoiced, with the numbers it would take; writes nothing, locks nothing. */
 async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult> {
-  const { rows, items } = await selectCandidates(db, o.parties.buyer.id, o.asOf);
+  const { rows, items } = await selectCandidates(db, o.parties.buyer.id, o.asOf, false);
   const { eligible, skipped } = classify(rows, items, o.rules);
   const drafts = buildInvoiceDrafts(eligible);
   const seq = (await db('sequences').where('owner_company_id', o.parties.sequenceOwner.id).first()) as
@@ -204,6 +334,8 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
   const dueDate = addDays(issueDate, buyer.invoicing.paymentTermsDays);
   const snapshot = JSON.stringify(snapshotOf(o.parties));
   const isMysql = dialectOf(db) === 'mysql';
+  let derivable = derivableIds.get(db);
+  if (!derivable) derivableIds.set(db, (derivable = consecutiveIdsGuaranteed(db)));
 
   return inTransaction(db, async (trx) => {
     let queries = 0;
@@ -211,80 +343,61 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
       queries++;
       return p as Promise<T>;
     };
-    // 1. The company row lock: concurrent runs of this company wait here and then find nothing left
-    await q(trx('companies').where('id', buyer.id).increment('run_count', 1));
-    // 2. Candidates and their items
-    const { rows, items } = await selectCandidates(trx, buyer.id, o.asOf);
-    queries += 2;
+    // 1. Lock the company row (concurrent runs of this company wait here, then find nothing left) and
+    //    read its open orders with their items. MySQL does both in one locking SELECT; SQLite takes the
+    //    database's write lock with the first write.
+    if (!isMysql) await q(trx('companies').where('id', buyer.id).increment('run_count', 1));
+    const { rows, items } = await selectCandidates(trx, buyer.id, o.asOf, isMysql);
+    queries += 1;
     const { eligible, skipped } = classify(rows, items, o.rules);
     const drafts = buildInvoiceDrafts(eligible);
     if (drafts.length === 0) return { invoices: [], skipped, queries, drafts };
 
-    // 3. Numbers from the owner's counter row, consumed only if this transaction commits
-    const seqQuery = trx('sequences').where('owner_company_id', sequenceOwner.id);
-    const seq = (await q(isMysql ? seqQuery.forUpdate().first() : seqQuery.first())) as
-      | { prefix: string; padding: number; next_value: number | string; issued: number | string }
-      | undefined;
-    if (!seq) throw new AppError('INTERNAL', `sequence of ${sequenceOwner.code} vanished`);
-    const first = Number(seq.next_value);
-    await q(
-      trx('sequences')
-        .where('owner_company_id', sequenceOwner.id)
-        .update({ next_value: first + drafts.length, issued: Number(seq.issued) + drafts.length, updated_at: o.now }),
-    );
-    const numbers = drafts.map((_, i) => formatInvoiceNumber(seq.prefix, Number(seq.padding), first + i));
+    // 2. Numbers from the owner's counter row, consumed only if this transaction commits
+    const seq = await takeNumbers(trx, db, sequenceOwner.id, drafts.length, o.now, q);
+    const numbers = drafts.map((_, i) => formatInvoiceNumber(seq.prefix, seq.padding, seq.first + i));
 
-    // 4. Invoices, then their ids by number (the unique index is the backstop against reuse)
-    await q(
-      trx('invoices').insert(
-        drafts.map((d, i) => ({
-          number: numbers[i],
-          company_id: buyer.id,
-          seller_id: o.parties.seller.id,
-          sequence_owner_id: sequenceOwner.id,
-          run_id: o.runId,
-          mode: o.mode,
-          currency: d.currency,
-          layout,
-          issue_date: issueDate,
-          due_date: dueDate,
-          net_minor: d.netMinor,
-          tax_minor: d.taxMinor,
-          total_minor: d.totalMinor,
-          line_count: d.lines.length,
-          order_count: d.orders.length,
-          snapshot,
-          created_at: o.now,
-        })),
-      ),
-    );
-    const idRows = (await q(trx('invoices').whereIn('number', numbers).select('id', 'number'))) as Array<{ id: number | string; number: string }>;
-    const idByNumber = new Map(idRows.map((r) => [r.number, Number(r.id)]));
-    const ids = numbers.map((n) => idByNumber.get(n)!);
+    // 3. Invoices (the unique index on the number is the backstop against reuse), and their ids
+    const invoiceRows = drafts.map((d, i) => [
+      numbers[i],
+      buyer.id,
+      o.parties.seller.id,
+      sequenceOwner.id,
+      o.runId,
+      o.mode,
+      d.currency,
+      layout,
+      issueDate,
+      dueDate,
+      d.netMinor,
+      d.taxMinor,
+      d.totalMinor,
+      d.lines.length,
+      d.orders.length,
+      snapshot,
+      o.now,
+    ]);
+    let ids: number[];
+    if (await derivable) {
+      queries++;
+      ids = await insertReturningIds(trx, 'invoices', INVOICE_COLUMNS, invoiceRows);
+    } else {
+      await q(bulkInsert(trx, 'invoices', INVOICE_COLUMNS, invoiceRows));
+      const idRows = (await q(trx('invoices').whereIn('number', numbers).select('id', 'number'))) as Array<{ id: number | string; number: string }>;
+      const idByNumber = new Map(idRows.map((r) => [r.number, Number(r.id)]));
+      ids = numbers.map((n) => idByNumber.get(n)!);
+    }
 
-    // 5. Lines and tax groups, in batches
+    // 4. Lines and tax groups, in batches
+    const count = () => queries++;
     const lineRows = drafts.flatMap((d, i) =>
-      d.lines.map((l) => ({
-        invoice_id: ids[i],
-        position: l.position,
-        order_id: l.orderId,
-        order_number: l.orderNumber,
-        sku: l.sku,
-        description: l.description,
-        quantity: l.quantity,
-        unit_price_e4: l.unitPriceE4,
-        tax_rate_bp: l.taxRateBp,
-        shipping_minor: l.shippingMinor,
-        net_minor: l.netMinor,
-      })),
+      d.lines.map((l) => [ids[i], l.position, l.orderId, l.orderNumber, l.sku, l.description, l.quantity, l.unitPriceE4, l.taxRateBp, l.shippingMinor, l.netMinor]),
     );
-    for (const part of chunk(lineRows, batchSizeFor(trx, 11))) await q(trx('invoice_lines').insert(part));
-    const groupRows = drafts.flatMap((d, i) =>
-      d.taxGroups.map((g) => ({ invoice_id: ids[i], tax_rate_bp: g.rateBp, net_minor: g.netMinor, tax_minor: g.taxMinor })),
-    );
-    for (const part of chunk(groupRows, batchSizeFor(trx, 4))) await q(trx('invoice_tax_groups').insert(part));
+    await bulkInsert(trx, 'invoice_lines', LINE_COLUMNS, lineRows, count);
+    const groupRows = drafts.flatMap((d, i) => d.taxGroups.map((g) => [ids[i], g.rateBp, g.netMinor, g.taxMinor]));
+    await bulkInsert(trx, 'invoice_tax_groups', ['invoice_id', 'tax_rate_bp', 'net_minor', 'tax_minor'], groupRows, count);
 
-    // 6. Mark the orders; each must still be uninvoiced, or the whole run rolls back
+    // 5. Mark the orders; each must still be uninvoiced, or the whole run rolls back
     for (let i = 0; i < drafts.length; i++) {
       for (const part of chunk(drafts[i]!.orders.map((ord) => ord.id), batchSizeFor(trx, 1))) {
         const changed = await q(trx('orders').whereIn('id', part).whereNull('invoice_id').update({ invoice_id: ids[i], updated_at: o.now }));
@@ -294,20 +407,10 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
       }
     }
 
-    // 7. The outbox: one pending delivery per enabled integration of the company
-    const integrations = (await q(trx('integrations').where({ company_id: buyer.id, enabled: true }).select('id'))) as Array<{ id: number }>;
-    const deliveryRows = ids.flatMap((invoiceId) =>
-      integrations.map((integ) => ({
-        invoice_id: invoiceId,
-        integration_id: integ.id,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: o.now,
-        created_at: o.now,
-        updated_at: o.now,
-      })),
-    );
-    for (const part of chunk(deliveryRows, batchSizeFor(trx, 7))) await q(trx('deliveries').insert(part));
+    // 6. The outbox: one pending delivery per enabled integration of the company
+    const integrations = o.parties.enabledIntegrationIds.map((id) => ({ id }));
+    const deliveryRows = ids.flatMap((invoiceId) => integrations.map((integ) => [invoiceId, integ.id, 'pending', 0, o.now, o.now, o.now]));
+    await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
 
     return { invoices: drafts.map((d, i) => summarise(d, numbers[i]!, ids[i]!, layout)), skipped, queries, drafts };
   });

@@ -6,7 +6,7 @@
  *    its sequence — and the triggering user's primary company for manual runs.
  */
 import type { Knex } from 'knex';
-import { findAncestors, findCompanyByCode, findCompanyById, findUserByEmail, type CompanyRecord } from '../db/companies-repo.js';
+import { findAncestors, findCompanyById, findUserByEmail, toCompanyRecord, type CompanyRecord } from '../db/companies-repo.js';
 import { AppError, inputError } from '../domain/errors.js';
 
 export interface RunParties {
@@ -14,17 +14,70 @@ export interface RunParties {
   seller: CompanyRecord;
   sequenceOwner: CompanyRecord;
   user: { id: number; email: string } | null;
+  /** The buyer's enabled integrations, read with the buyer: each new invoice gets a delivery for each */
+  enabledIntegrationIds: number[];
 }
 
-export async function resolveParties(db: Knex, companyCode: string, asUser: string | null): Promise<RunParties> {
-  const buyer = await findCompanyByCode(db, companyCode);
-  if (!buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
+/** The buyer and its enabled integrations' ids, in one query. */
+async function findBuyer(db: Knex, code: string): Promise<{ buyer: CompanyRecord; enabledIntegrationIds: number[] } | null> {
+  const row = (await db('companies')
+    .where('code', code)
+    .first('*', db.raw('(SELECT group_concat(g.id) FROM integrations g WHERE g.company_id = companies.id AND g.enabled = 1) AS enabled_integration_ids'))) as
+    | (Record<string, unknown> & { enabled_integration_ids: string | number | null })
+    | undefined;
+  if (!row) return null;
+  const ids = row.enabled_integration_ids === null ? [] : String(row.enabled_integration_ids).split(',').map(Number);
+  return { buyer: toCompanyRecord(row), enabledIntegrationIds: ids.sort((a, b) => a - b) };
+}
+
+/**
+ * `resolveParties` for automatic runs that remembers the ancestor companies it reads: the scheduler makes
+ * one per tick, so a tick of 10,000 runs under 20 suppliers reads each supplier once, not 10,000 times.
+ * (The buyer itself is always read afresh.)
+ */
+export function createAutoPartiesResolver(db: Knex): (companyCode: string) => Promise<RunParties> {
+  const companies = new Map<number, Promise<CompanyRecord | null>>();
+  const companyById = (id: number) => {
+    let found = companies.get(id);
+    if (!found) {
+      found = findCompanyById(db, id);
+      companies.set(id, found);
+      found.catch(() => companies.delete(id));
+    }
+    return found;
+  };
+  return (companyCode) => resolveParties(db, companyCode, null, companyById);
+}
+
+async function ancestorsVia(companyById: (id: number) => Promise<CompanyRecord | null>, company: CompanyRecord): Promise<CompanyRecord[]> {
+  const out: CompanyRecord[] = [];
+  const seen = new Set([company.id]);
+  let parentId = company.parentId;
+  while (parentId !== null && !seen.has(parentId)) {
+    seen.add(parentId);
+    const parent = await companyById(parentId);
+    if (!parent) break;
+    out.push(parent);
+    parentId = parent.parentId;
+  }
+  return out;
+}
+
+export async function resolveParties(
+  db: Knex,
+  companyCode: string,
+  asUser: string | null,
+  companyById?: (id: number) => Promise<CompanyRecord | null>,
+): Promise<RunParties> {
+  const found = await findBuyer(db, companyCode);
+  const buyer = found?.buyer;
+  if (!found || !buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
   if (buyer.type !== 'dropship' && buyer.type !== 'self_fulfilment') {
     throw inputError(
       [{ path: '--company', message: `${buyer.code} is ${buyer.type === 'admin' ? 'an admin' : 'a supplier'} company; invoices are raised against dropship or self-fulfilment companies only` }],
     );
   }
-  const ancestors = await findAncestors(db, buyer);
+  const ancestors = companyById ? await ancestorsVia(companyById, buyer) : await findAncestors(db, buyer);
   const seller = ancestors.find((a) => a.type === 'supplier');
   if (!seller) {
     throw inputError([{ path: '--company', message: `${buyer.code} has no supplier above it, so there is no seller to invoice from` }]);
@@ -37,8 +90,8 @@ export async function resolveParties(db: Knex, companyCode: string, asUser: stri
     }
     const owner = await findCompanyById(db, user.primaryCompanyId);
     if (!owner) throw inputError([{ path: '--as', message: `user ${user.email}'s primary company no longer exists` }]);
-    return { buyer, seller, sequenceOwner: owner, user: { id: user.id, email: user.email } };
+    return { buyer, seller, sequenceOwner: owner, user: { id: user.id, email: user.email }, enabledIntegrationIds: found.enabledIntegrationIds };
   }
   const sharing = ancestors.find((a) => a.type === 'admin' && a.sharedSequence);
-  return { buyer, seller, sequenceOwner: sharing ?? seller, user: null };
+  return { buyer, seller, sequenceOwner: sharing ?? seller, user: null, enabledIntegrationIds: found.enabledIntegrationIds };
 }

@@ -14,7 +14,10 @@ import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
 import { findIntegration, type IntegrationRecord } from '../db/integrations-repo.js';
+import { createAutoPartiesResolver } from '../pipeline/resolve-parties.js';
 import { lastResultOf, runIntegration, type RunDeps, type IntegrationRunResult } from '../pipeline/run-company.js';
+
+type PartiesResolver = ReturnType<typeof createAutoPartiesResolver>;
 
 export interface TickDeps extends RunDeps {
   workerId: string;
@@ -25,6 +28,8 @@ export interface TickDeps extends RunDeps {
   stopping?: () => boolean;
   /** Retries due failed deliveries; included in a tick by default */
   retryDeliveries?: () => Promise<number>;
+  /** Ends the delivery sessions the tick's runs shared (see shared-sessions.ts) */
+  closeSessions?: () => Promise<void>;
 }
 
 export interface TickRunSummary {
@@ -77,16 +82,18 @@ async function claim(deps: TickDeps, id: number, at: number, token: string): Pro
   return changed === 1;
 }
 
-async function runClaimed(deps: TickDeps, integration: IntegrationRecord, at: number, token: string): Promise<TickRunSummary> {
+async function runClaimed(deps: TickDeps, integration: IntegrationRecord, at: number, token: string, partiesOf: PartiesResolver): Promise<TickRunSummary> {
   const started = deps.clock.now();
   const dueAt = integration.nextInvoiceAt ?? at;
-  const schedule = parseSchedule(integration.schedule);
-  const next = nextRunAfterRun(schedule, integration.timezone, at, dueAt);
   let summary: TickRunSummary;
   let lastResult: Record<string, unknown>;
-  let nextInvoiceAt = next;
+  // Until the schedule is known (a bad stored schedule or time zone throws), a failed run retries in an hour
+  let nextInvoiceAt = Math.max(at, dueAt) + 3600_000;
   try {
-    const result = await runIntegration(deps, integration, at);
+    // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
+    const next = nextRunAfterRun(parseSchedule(integration.schedule), integration.timezone, at, dueAt);
+    nextInvoiceAt = next;
+    const result = await runIntegration(deps, integration, at, { parties: await partiesOf(integration.companyCode) });
     lastResult = lastResultOf(result);
     summary = {
       company: integration.companyCode,
@@ -128,7 +135,7 @@ async function runClaimed(deps: TickDeps, integration: IntegrationRecord, at: nu
       updated_at: deps.clock.now(),
     });
   const log = summary.error ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log);
-  log({ event: 'integration-run', ...summary }, summary.error ? 'integration run failed' : 'integration ran');
+  log({ event: 'integration-run', integration: integration.type, integrationId: integration.id, ...summary }, summary.error ? 'integration run failed' : 'integration ran');
   return summary;
 }
 
@@ -142,20 +149,26 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
     .orderBy(['next_invoice_at', 'id'])
     .select('id')) as Array<{ id: number }>;
   const limit = pLimit(deps.concurrency);
-  const ran = (
-    await Promise.all(
-      due.map(({ id }) =>
-        limit(async () => {
-          if (deps.stopping?.()) return null;
-          const token = `${deps.workerId}:${randomUUID()}`;
-          if (!(await claim(deps, id, at, token))) return null;
-          const integration = await findIntegration(deps.db, id);
-          if (!integration) return null;
-          return runClaimed(deps, integration, at, token);
-        }),
-      ),
-    )
-  ).filter((r): r is TickRunSummary => r !== null);
-  const deliveriesRetried = deps.stopping?.() ? 0 : ((await deps.retryDeliveries?.()) ?? 0);
-  return { at: iso(at), ran, initialised, deliveriesRetried };
+  // Sellers and admins are read once per tick, not once per run
+  const partiesOf = createAutoPartiesResolver(deps.db);
+  try {
+    const ran = (
+      await Promise.all(
+        due.map(({ id }) =>
+          limit(async () => {
+            if (deps.stopping?.()) return null;
+            const token = `${deps.workerId}:${randomUUID()}`;
+            if (!(await claim(deps, id, at, token))) return null;
+            const integration = await findIntegration(deps.db, id);
+            if (!integration) return null;
+            return runClaimed(deps, integration, at, token, partiesOf);
+          }),
+        ),
+      )
+    ).filter((r): r is TickRunSummary => r !== null);
+    const deliveriesRetried = deps.stopping?.() ? 0 : ((await deps.retryDeliveries?.()) ?? 0);
+    return { at: iso(at), ran, initialised, deliveriesRetried };
+  } finally {
+    await deps.closeSessions?.();
+  }
 }
