@@ -122,7 +122,7 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('next_invoice_at').nullable();
     t.text('settings').notNullable(); // JSON: type-specific settings
     t.bigInteger('last_run_at').nullable();
-    t.text('last_result').nullable(); // JSON summary of the last run
+    t.text('last_result', 'mediumtext').nullable(); // JSON summary of the last run
     // Scheduler lease: a worker owns the integration until lease_until
     t.string('lease_owner', 64).nullable();
     t.bigInteger('lease_until').nullable();
@@ -143,7 +143,7 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('as_of').notNullable();
     t.bigInteger('started_at').notNullable();
     t.bigInteger('finished_at').nullable();
-    t.text('report').nullable(); // JSON run report
+    t.text('report', 'mediumtext').nullable(); // JSON run report (a large run lists many invoices)
     t.text('error').nullable();
     t.index(['company_id', 'started_at']);
   });

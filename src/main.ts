@@ -70,7 +70,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         createPdfRenderer({ fontFiles: config.pdfFonts.filter((f) => fs.existsSync(f.replace(/#\d+$/, ''))) }),
       );
       return {
-        pdf: async (doc) => (await (await renderer!).render(doc)).bytes,
+        pdf: async (doc) => (await renderer!).render(doc),
         renderPdf: async (doc) => (await renderer!).render(doc),
         xml: (doc) => buildUblInvoice(doc),
       };

@@ -659,7 +659,7 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
         db: t.db,
         clock: { now: () => (now += 1000) },
         drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
-        render: { pdf: async () => new Uint8Array(), xml: () => '' },
+        render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
         policy: { maxAttempts: 6, backoffSeconds: 1, claimSeconds: 300, concurrency: 8 },
       });
 
@@ -708,7 +708,7 @@ describe('a run claiming its own deliveries on MariaDB', () => {
         db: t.db,
         clock: { now: () => AT },
         drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
-        render: { pdf: async () => new Uint8Array(), xml: () => '' },
+        render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
         policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 300, concurrency: 8 },
       });
 

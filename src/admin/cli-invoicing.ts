@@ -31,6 +31,12 @@ function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void
   for (const d of report.deliveries) {
     io.stdout.write(`delivery ${d.invoice} via ${d.integration}: ${d.status}${d.error ? ` (${d.error})` : ''}\n`);
   }
+  if (report.missingCharacters) {
+    io.stdout.write(
+      `warning: no configured font can draw ${report.missingCharacters.map((c) => `${c} (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`).join(', ')}; ` +
+        'the PDF shows � in their place (see OMS_PDF_FONTS)\n',
+    );
+  }
 }
 
 export function registerInvoicingCommands(program: Command, ctx: AppContext, setExit: (code: number) => void): void {

@@ -29,7 +29,8 @@ export interface DeliveryPolicy {
 }
 
 export interface ArtefactRenderer {
-  pdf(doc: InvoiceDocument): Promise<Uint8Array>;
+  /** The PDF, and the characters no configured font could draw (drawn as U+FFFD) */
+  pdf(doc: InvoiceDocument): Promise<{ bytes: Uint8Array; missingCharacters: string[] }>;
   xml(doc: InvoiceDocument): string;
 }
 
@@ -77,7 +78,16 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Pr
       .join('integrations as g', 'g.id', 'd.integration_id')
       .where('g.enabled', true)
       .where((w) =>
-        (filter.retriesOnly ? w.whereRaw('1 = 0') : w.where('d.status', 'pending'))
+        (filter.retriesOnly
+          ? // A manual run delivers its own invoices at once; if its process died first, nobody else would
+            // (they belong to no scheduled run), so the retry pass takes them once a claim could have expired
+            w.where((x) =>
+              x
+                .where('d.status', 'pending')
+                .where('d.created_at', '<', asOf - policy.claimSeconds * 1000)
+                .whereExists(trx('invoices as i').whereRaw('i.id = d.invoice_id').where('i.mode', 'manual')),
+            )
+          : w.where('d.status', 'pending'))
           .orWhere((x) => x.where('d.status', 'failed').whereNotNull('d.next_attempt_at').where('d.next_attempt_at', '<=', asOf))
           .orWhere((x) => x.where('d.status', 'sending').where('d.claimed_until', '<', asOf)),
       )
@@ -185,15 +195,20 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
     const docs = await loadInvoiceDocuments(deps.db, [...new Set(claimed.map((c) => c.invoiceId))]);
     // Each invoice's PDF and XML are rendered once, whichever integrations send them, and dropped once
     // the last of its deliveries in this batch is done
-    const pdfs = new Map<number, Promise<Uint8Array>>();
+    const pdfs = new Map<number, Promise<{ bytes: Uint8Array; missingCharacters: string[] }>>();
+    // Kept for the run report after the PDF itself is dropped
+    const missing = new Map<number, string[]>();
     const xmls = new Map<number, string>();
     const remaining = new Map<number, number>();
     for (const c of claimed) remaining.set(c.invoiceId, (remaining.get(c.invoiceId) ?? 0) + 1);
     const artefactsFor = (invoiceId: number, doc: InvoiceDocument): DeliveryArtefacts => ({
       pdf: () => {
         let p = pdfs.get(invoiceId);
-        if (!p) pdfs.set(invoiceId, (p = deps.render.pdf(doc)));
-        return p;
+        if (!p) {
+          pdfs.set(invoiceId, (p = deps.render.pdf(doc)));
+          void p.then((r) => r.missingCharacters.length > 0 && missing.set(invoiceId, r.missingCharacters), () => undefined);
+        }
+        return p.then((r) => r.bytes);
       },
       xml: () => {
         let x = xmls.get(invoiceId);
@@ -247,7 +262,8 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         error = d.error;
         status = await recordFailure(deps, c, d);
       }
-      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integration: c.type, status, error });
+      const chars = missing.get(c.invoiceId);
+      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
     };
     const sessionsAtOnce = pLimit(deps.policy.concurrency);
     await Promise.all(

@@ -20,6 +20,14 @@ export interface DeliveryOutcome {
   integration: IntegrationType;
   status: 'pending' | 'sending' | 'sent' | 'failed';
   error: string | null;
+  /** Characters of the invoice that no configured font could draw in its PDF */
+  missingCharacters?: string[];
+}
+
+/** The distinct characters missing from any rendered PDF, for the run report; undefined when none. */
+export function missingCharactersOf(outcomes: DeliveryOutcome[]): string[] | undefined {
+  const all = new Set(outcomes.flatMap((o) => o.missingCharacters ?? []));
+  return all.size > 0 ? [...all].sort() : undefined;
 }
 
 /** The outbox, seen from a run: deliver what is pending (and due) for these integrations or invoices. */
@@ -112,6 +120,7 @@ export async function runManual(deps: RunDeps, o: ManualRunOptions): Promise<Run
       invoices: result.invoices.map(publicInvoice),
       skipped: result.skipped,
       deliveries: publicDeliveries(outcomes),
+      ...(missingCharactersOf(outcomes) ? { missingCharacters: missingCharactersOf(outcomes)! } : {}),
     };
     await finishRun(db, runId, 'ok', report, null, clock.now());
     return report;
@@ -188,6 +197,8 @@ export async function runCompanyIntegrations(deps: RunDeps, o: IntegrationsRunOp
     // What is still left after the last integration's pass is what this run skipped
     report.skipped = result.skipped;
     report.deliveries.push(...publicDeliveries(result.deliveries));
+    const missing = new Set([...(report.missingCharacters ?? []), ...(missingCharactersOf(result.deliveries) ?? [])]);
+    if (missing.size > 0) report.missingCharacters = [...missing].sort();
     report.integrations!.push({ type: integration.type, invoices: result.invoices.map((i) => i.number), skipped: result.skipped });
     if (!o.dryRun) {
       await db('integrations')
@@ -207,5 +218,6 @@ export function lastResultOf(result: IntegrationRunResult): Record<string, unkno
     delivered: result.deliveries.filter((d) => d.status === 'sent').length,
     failed: failed.length,
     ...(failed.length > 0 ? { error: failed[0]!.error } : {}),
+    ...(missingCharactersOf(result.deliveries) ? { missingCharacters: missingCharactersOf(result.deliveries) } : {}),
   };
 }
