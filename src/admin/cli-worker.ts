@@ -4,9 +4,8 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { listIntegrations } from '../db/integrations-repo.js';
+import { listIntegrations, scheduleText, upcomingRunAt } from '../db/integrations-repo.js';
 import { inputError } from '../domain/errors.js';
-import { firstRunAt, formatSchedule, parseSchedule } from '../domain/schedule.js';
 import { parseInstant } from '../domain/text-rules.js';
 import { runTick, type TickReport } from '../scheduler/tick.js';
 import { startWorker } from '../scheduler/worker.js';
@@ -76,13 +75,12 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
       const list = await listIntegrations(db, opts.company !== undefined ? { companyCode: opts.company } : {});
       const now = ctx.clock.now();
       const rows = list.map((g) => {
-        // Not yet picked up by a worker: it will first run at the next full local hour (seed 004)
-        const next = g.enabled ? (g.nextInvoiceAt ?? firstRunAt(g.timezone, now)) : null;
+        const next = upcomingRunAt(g, now);
         return {
           company: g.companyCode,
           type: g.type,
           enabled: g.enabled,
-          schedule: formatSchedule(parseSchedule(g.schedule)),
+          schedule: scheduleText(g),
           timezone: g.timezone,
           nextInvoiceAt: iso(next),
           lastRunAt: iso(g.lastRunAt),

@@ -2,6 +2,7 @@
  * Accounting integrations as stored (SPEC §4).
  */
 import type { Knex } from 'knex';
+import { firstRunAt, formatSchedule, parseSchedule } from '../domain/schedule.js';
 
 import type { IntegrationType } from '../../integrations/contract.js';
 import type { PdfEmailerSettings } from '../../integrations/pdf-emailer/pdf-emailer-driver.js';
@@ -67,3 +68,14 @@ export async function findIntegration(db: Knex, id: number): Promise<Integration
   const row = (await integrationsQuery(db).where('g.id', id).first()) as Row | undefined;
   return row ? toIntegrationRecord(row) : null;
 }
+
+/**
+ * When the integration runs next: its stored time, or — enabled but not yet picked up by a worker — the
+ * next full local hour (seed 004); null when disabled.
+ */
+export function upcomingRunAt(g: IntegrationRecord, now: number): number | null {
+  return g.enabled ? (g.nextInvoiceAt ?? firstRunAt(g.timezone, now)) : null;
+}
+
+/** The schedule as the scheduler reads it, in canonical form ("weekly" when unset). */
+export const scheduleText = (g: IntegrationRecord): string => formatSchedule(parseSchedule(g.schedule));

@@ -15,7 +15,7 @@ import { chunk, dialectOf, inTransaction } from '../db/connect.js';
 import type { PdfEmailerSettings, XmlSftpSettings, IntegrationType } from '../db/integrations-repo.js';
 import type { Clock } from '../domain/clock.js';
 import type { InvoiceDocument } from '../domain/invoice-document.js';
-import { loadInvoiceDocuments } from './load-invoice-document.js';
+import { assembleInvoiceDocuments, loadInvoiceDocuments, type InvoiceRows } from './load-invoice-document.js';
 import type { Deliverer, DeliveryOutcome } from './run-company.js';
 
 export interface DeliveryPolicy {
@@ -64,6 +64,8 @@ export interface DeliveryFilter {
   invoiceIds?: number[];
   /** Only failed deliveries whose back-off has passed and deliveries whose sender died (the tick's retry pass) */
   retriesOnly?: boolean;
+  /** Invoices the caller has just written, so they need not be read back (see InvoiceRows) */
+  known?: InvoiceRows;
 }
 
 /**
@@ -191,8 +193,10 @@ function describeError(err: unknown): { error: string; retryable: boolean } {
 }
 
 export function createOutbox(deps: OutboxDeps): Deliverer {
-  async function deliverBatch(claimed: Claimed[]): Promise<DeliveryOutcome[]> {
-    const docs = await loadInvoiceDocuments(deps.db, [...new Set(claimed.map((c) => c.invoiceId))]);
+  async function deliverBatch(claimed: Claimed[], known: Map<number, InvoiceDocument>): Promise<DeliveryOutcome[]> {
+    const wanted = [...new Set(claimed.map((c) => c.invoiceId))];
+    const docs = await loadInvoiceDocuments(deps.db, wanted.filter((id) => !known.has(id)));
+    for (const id of wanted) if (known.has(id)) docs.set(id, known.get(id)!);
     // Each invoice's PDF and XML are rendered once, whichever integrations send them, and dropped once
     // the last of its deliveries in this batch is done
     const pdfs = new Map<number, Promise<{ bytes: Uint8Array; missingCharacters: string[] }>>();
@@ -292,10 +296,11 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
       // attempt after that instant, and one claimed during the pass a deadline after it, so no later
       // batch of the same pass can take it again (and the pass ends once nothing due is left).
       const asOf = deps.clock.now();
+      const known = filter.known ? await assembleInvoiceDocuments(deps.db, filter.known) : new Map<number, InvoiceDocument>();
       for (;;) {
         const claimed = await claim(deps, filter, asOf);
         if (claimed.length === 0) break;
-        outcomes.push(...(await deliverBatch(claimed)));
+        outcomes.push(...(await deliverBatch(claimed, known)));
         if (claimed.length < CLAIM_BATCH) break;
       }
       return outcomes;

@@ -17,6 +17,7 @@ import { defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING, formatInvoiceNumber } 
 import { formatAmount } from '../domain/money.js';
 import { toParty } from '../db/companies-repo.js';
 import type { RunParties } from './resolve-parties.js';
+import type { InvoiceRows } from './load-invoice-document.js';
 
 const INVOICE_COLUMNS = [
   'number',
@@ -322,10 +323,10 @@ async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<Invoi
   };
 }
 
-export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult & { drafts: InvoiceDraft[] }> {
+export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult & { drafts: InvoiceDraft[]; rows: InvoiceRows | null }> {
   if (o.dryRun) {
     const preview = await previewCompany(db, o);
-    return { ...preview, drafts: [] };
+    return { ...preview, drafts: [], rows: null };
   }
   const { buyer, sequenceOwner } = o.parties;
   await ensureSequence(db, sequenceOwner, o.now);
@@ -351,7 +352,7 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
     queries += 1;
     const { eligible, skipped } = classify(rows, items, o.rules);
     const drafts = buildInvoiceDrafts(eligible);
-    if (drafts.length === 0) return { invoices: [], skipped, queries, drafts };
+    if (drafts.length === 0) return { invoices: [], skipped, queries, drafts, rows: null };
 
     // 2. Numbers from the owner's counter row, consumed only if this transaction commits
     const seq = await takeNumbers(trx, db, sequenceOwner.id, drafts.length, o.now, q);
@@ -412,6 +413,13 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
     const deliveryRows = ids.flatMap((invoiceId) => integrations.map((integ) => [invoiceId, integ.id, 'pending', 0, o.now, o.now, o.now]));
     await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
 
-    return { invoices: drafts.map((d, i) => summarise(d, numbers[i]!, ids[i]!, layout)), skipped, queries, drafts };
+    // The rows just written, as a read would return them: the run hands them to the outbox
+    const written: InvoiceRows = {
+      invoices: invoiceRows.map((r, i) => Object.fromEntries([['id', ids[i]], ...INVOICE_COLUMNS.map((c, k) => [c, r[k]])])),
+      lines: lineRows.map((r) => Object.fromEntries(LINE_COLUMNS.map((c, k) => [c, r[k]]))),
+      groups: groupRows.map(([invoiceId, rateBp, net, tax]) => ({ invoice_id: invoiceId, tax_rate_bp: rateBp, net_minor: net, tax_minor: tax })),
+      orders: drafts.flatMap((d) => d.orders.map((ord) => ({ id: ord.id, number: ord.number, relating_to: ord.relatingTo, created_at: ord.createdAt }))),
+    };
+    return { invoices: drafts.map((d, i) => summarise(d, numbers[i]!, ids[i]!, layout)), skipped, queries, drafts, rows: written };
   });
 }

@@ -11,21 +11,50 @@ import type { InvoiceSnapshot } from './invoice-company.js';
 
 type Row = Record<string, unknown>;
 
+/**
+ * An issued invoice's rows as stored: what assembleInvoiceDocuments turns into documents. The invoicing
+ * transaction builds the same rows from what it inserts, so a run hands its documents to the outbox
+ * without reading them back, and they are identical to what a later read gives.
+ */
+export interface InvoiceRows {
+  invoices: Row[];
+  lines: Row[];
+  groups: Row[];
+  /** id, number, relating_to, created_at of the invoices' orders */
+  orders: Row[];
+}
+
+/** Logos by content hash: immutable, so kept for the life of the process. */
+const logoCache = new WeakMap<Knex, Map<string, InvoiceLogo>>();
+
+async function logosFor(db: Knex, shas: string[]): Promise<Map<string, InvoiceLogo>> {
+  let cache = logoCache.get(db);
+  if (!cache) logoCache.set(db, (cache = new Map()));
+  const missing = shas.filter((s) => !cache.has(s));
+  if (missing.length > 0) {
+    for (const b of (await db('blobs').whereIn('sha256', missing).select('*')) as Row[]) {
+      cache.set(b.sha256 as string, { mime: b.mime as InvoiceLogo['mime'], data: new Uint8Array(Buffer.from(b.data_base64 as string, 'base64')) });
+    }
+  }
+  return cache;
+}
+
 export async function loadInvoiceDocuments(db: Knex, ids: readonly number[]): Promise<Map<number, InvoiceDocument>> {
-  const out = new Map<number, InvoiceDocument>();
-  if (ids.length === 0) return out;
+  if (ids.length === 0) return new Map();
   const invoices = (await db('invoices').whereIn('id', ids).select('*')) as Row[];
   const lines = (await db('invoice_lines').whereIn('invoice_id', ids).orderBy(['invoice_id', 'position']).select('*')) as Row[];
   const groups = (await db('invoice_tax_groups').whereIn('invoice_id', ids).select('*')) as Row[];
   const orders = (await db('orders').whereIn('invoice_id', ids).select('id', 'number', 'relating_to', 'created_at')) as Row[];
+  return assembleInvoiceDocuments(db, { invoices, lines, groups, orders });
+}
+
+/** InvoiceDocuments from their rows (lines ordered by invoice, then position). */
+export async function assembleInvoiceDocuments(db: Knex, rows: InvoiceRows): Promise<Map<number, InvoiceDocument>> {
+  const { invoices, lines, groups, orders } = rows;
+  const out = new Map<number, InvoiceDocument>();
   const snapshots = new Map(invoices.map((r) => [Number(r.id), JSON.parse(r.snapshot as string) as InvoiceSnapshot]));
   const logoShas = [...new Set([...snapshots.values()].map((s) => s.logoSha256).filter((s): s is string => s !== null))];
-  const logos = new Map<string, InvoiceLogo>();
-  if (logoShas.length > 0) {
-    for (const b of (await db('blobs').whereIn('sha256', logoShas).select('*')) as Row[]) {
-      logos.set(b.sha256 as string, { mime: b.mime as InvoiceLogo['mime'], data: new Uint8Array(Buffer.from(b.data_base64 as string, 'base64')) });
-    }
-  }
+  const logos = logoShas.length > 0 ? await logosFor(db, logoShas) : new Map<string, InvoiceLogo>();
   const orderInfo = new Map(orders.map((o) => [Number(o.id), o]));
   const linesByInvoice = new Map<number, Row[]>();
   for (const l of lines) {

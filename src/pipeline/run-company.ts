@@ -11,6 +11,7 @@ import { startingFromInstant, type SkipCounts } from '../domain/eligibility.js';
 import { inputError } from '../domain/errors.js';
 import { isValidDate, parseInstant } from '../domain/text-rules.js';
 import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
+import type { DeliveryFilter } from './deliver-pending.js';
 import { invoiceCompany, type IssuedInvoice } from './invoice-company.js';
 import { resolveParties, type RunParties } from './resolve-parties.js';
 
@@ -32,7 +33,7 @@ export function missingCharactersOf(outcomes: DeliveryOutcome[]): string[] | und
 
 /** The outbox, seen from a run: deliver what is pending (and due) for these integrations or invoices. */
 export interface Deliverer {
-  deliverPending(filter: { integrationIds?: number[]; invoiceIds?: number[]; retriesOnly?: boolean }): Promise<DeliveryOutcome[]>;
+  deliverPending(filter: DeliveryFilter): Promise<DeliveryOutcome[]>;
 }
 
 export interface RunDeps {
@@ -112,7 +113,7 @@ export async function runManual(deps: RunDeps, o: ManualRunOptions): Promise<Run
   try {
     const result = await invoiceCompany(db, { parties, mode: 'manual', asOf, rules, dryRun: false, runId, now: clock.now() });
     const ids = result.invoices.map((i) => i.id!);
-    const outcomes = ids.length > 0 ? await deps.deliverer.deliverPending({ invoiceIds: ids }) : [];
+    const outcomes = ids.length > 0 ? await deps.deliverer.deliverPending({ invoiceIds: ids, ...(result.rows ? { known: result.rows } : {}) }) : [];
     const report: RunReport = {
       company: parties.buyer.code,
       mode: 'manual',
@@ -157,7 +158,7 @@ export async function runIntegration(
   const runId = await startRun(db, parties, 'auto', integration.id, asOf, clock.now());
   try {
     const result = await invoiceCompany(db, { parties, mode: 'auto', asOf, rules, dryRun: false, runId, now: clock.now() });
-    const deliveries = await deps.deliverer.deliverPending({ integrationIds: [integration.id] });
+    const deliveries = await deps.deliverer.deliverPending({ integrationIds: [integration.id], ...(result.rows ? { known: result.rows } : {}) });
     const summary = {
       invoices: result.invoices.map((i) => i.number),
       skipped: result.skipped,

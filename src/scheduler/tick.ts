@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
-import { findIntegration, type IntegrationRecord } from '../db/integrations-repo.js';
+import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
 import { createAutoPartiesResolver } from '../pipeline/resolve-parties.js';
 import { lastResultOf, runIntegration, type RunDeps, type IntegrationRunResult } from '../pipeline/run-company.js';
 
@@ -141,26 +141,25 @@ async function runClaimed(deps: TickDeps, integration: IntegrationRecord, at: nu
 
 export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const initialised = await initialiseFirstRuns(deps, at);
-  const due = (await deps
-    .db('integrations')
-    .where('enabled', true)
-    .where('next_invoice_at', '<=', at)
-    .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', deps.clock.now()))
-    .orderBy(['next_invoice_at', 'id'])
-    .select('id')) as Array<{ id: number }>;
+  // The due integrations, read whole: a run uses this record once its claim (which re-checks that the
+  // integration is still enabled and due) succeeds
+  const due = ((await integrationsQuery(deps.db)
+    .where('g.enabled', true)
+    .where('g.next_invoice_at', '<=', at)
+    .where((w) => w.whereNull('g.lease_until').orWhere('g.lease_until', '<', deps.clock.now()))
+    .clearOrder()
+    .orderBy(['g.next_invoice_at', 'g.id'])) as Array<Record<string, unknown>>).map(toIntegrationRecord);
   const limit = pLimit(deps.concurrency);
   // Sellers and admins are read once per tick, not once per run
   const partiesOf = createAutoPartiesResolver(deps.db);
   try {
     const ran = (
       await Promise.all(
-        due.map(({ id }) =>
+        due.map((integration) =>
           limit(async () => {
             if (deps.stopping?.()) return null;
             const token = `${deps.workerId}:${randomUUID()}`;
-            if (!(await claim(deps, id, at, token))) return null;
-            const integration = await findIntegration(deps.db, id);
-            if (!integration) return null;
+            if (!(await claim(deps, integration.id, at, token))) return null;
             return runClaimed(deps, integration, at, token, partiesOf);
           }),
         ),

@@ -4,8 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { findSequence, listCompanyViews } from '../../db/companies-repo.js';
-import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../../db/integrations-repo.js';
-import { firstRunAt, formatSchedule, parseSchedule } from '../../domain/schedule.js';
+import { listIntegrations, scheduleText, upcomingRunAt, type IntegrationRecord, type IntegrationType } from '../../db/integrations-repo.js';
 import { saveIntegration } from '../../import/save-integration.js';
 import type { AppContext } from '../../main.js';
 import { findVisibleCompany, scopeIds } from './auth.js';
@@ -28,9 +27,8 @@ export function integrationJson(g: IntegrationRecord, now: number) {
     nextInvoiceAt: iso(g.nextInvoiceAt),
     ...g.settings,
     state: {
-      schedule: formatSchedule(parseSchedule(g.schedule)),
-      // Not yet picked up by a worker: it first runs at the next full local hour (seed 004)
-      nextRunAt: g.enabled ? iso(g.nextInvoiceAt ?? firstRunAt(g.timezone, now)) : null,
+      schedule: scheduleText(g),
+      nextRunAt: iso(upcomingRunAt(g, now)),
       lastRunAt: iso(g.lastRunAt),
       lastResult: g.lastResult,
     },
