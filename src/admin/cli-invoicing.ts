@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadInvoiceDocumentByNumber } from '../pipeline/load-invoice-document.js';
+import type { InvoiceDocument } from '../domain/invoice-document.js';
 import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
@@ -104,30 +105,30 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
       );
     });
 
-  invoices
-    .command('pdf')
-    .description("the invoice's PDF, identical to what was delivered")
-    .argument('<number>', 'invoice number')
-    .option('-o, --output <file>', 'write to this file (default: standard output)')
-    .option('--json', 'machine-readable output')
-    .action(async (number: string, opts: { output?: string; json?: boolean }) => {
-      const db = await ctx.db();
-      const { doc } = await loadInvoiceDocumentByNumber(db, number);
-      const rendered = await ctx.artefacts().renderPdf(doc);
-      await writeArtefact(ctx, rendered.bytes, opts, { number, pages: rendered.pageCount, missingCharacters: rendered.missingCharacters });
-    });
+  const artefactCommand = (
+    name: string,
+    description: string,
+    render: (doc: InvoiceDocument) => Promise<{ bytes: Uint8Array; meta?: Record<string, unknown> }>,
+  ) =>
+    invoices
+      .command(name)
+      .description(description)
+      .argument('<number>', 'invoice number')
+      .option('-o, --output <file>', 'write to this file (default: standard output)')
+      .option('--json', 'machine-readable output')
+      .action(async (number: string, opts: { output?: string; json?: boolean }) => {
+        const { doc } = await loadInvoiceDocumentByNumber(await ctx.db(), number);
+        const { bytes, meta } = await render(doc);
+        await writeArtefact(ctx, bytes, opts, { number, ...meta });
+      });
 
-  invoices
-    .command('xml')
-    .description("the invoice's UBL 2.1 XML (Peppol BIS Billing 3.0), identical to what was delivered")
-    .argument('<number>', 'invoice number')
-    .option('-o, --output <file>', 'write to this file (default: standard output)')
-    .option('--json', 'machine-readable output')
-    .action(async (number: string, opts: { output?: string; json?: boolean }) => {
-      const db = await ctx.db();
-      const { doc } = await loadInvoiceDocumentByNumber(db, number);
-      await writeArtefact(ctx, Buffer.from(ctx.artefacts().xml(doc), 'utf8'), opts, { number });
-    });
+  artefactCommand('pdf', "the invoice's PDF, identical to what was delivered", async (doc) => {
+    const rendered = await ctx.artefacts().renderPdf(doc);
+    return { bytes: rendered.bytes, meta: { pages: rendered.pageCount, missingCharacters: rendered.missingCharacters } };
+  });
+  artefactCommand('xml', "the invoice's UBL 2.1 XML (Peppol BIS Billing 3.0), identical to what was delivered", async (doc) => ({
+    bytes: Buffer.from(ctx.artefacts().xml(doc), 'utf8'),
+  }));
 }
 
 async function writeArtefact(ctx: AppContext, bytes: Uint8Array, opts: { output?: string; json?: boolean }, meta: Record<string, unknown>): Promise<void> {

@@ -323,7 +323,7 @@ async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<Invoi
   };
 }
 
-export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult & { drafts: InvoiceDraft[]; rows: InvoiceRows | null }> {
+export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult & { drafts: InvoiceDraft[]; rows: (() => InvoiceRows) | null }> {
   if (o.dryRun) {
     const preview = await previewCompany(db, o);
     return { ...preview, drafts: [], rows: null };
@@ -413,13 +413,14 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
     const deliveryRows = ids.flatMap((invoiceId) => integrations.map((integ) => [invoiceId, integ.id, 'pending', 0, o.now, o.now, o.now]));
     await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
 
-    // The rows just written, as a read would return them: the run hands them to the outbox
-    const written: InvoiceRows = {
+    // The rows just written, as a read would return them: built only if the run hands them to the outbox,
+    // after the transaction
+    const written = (): InvoiceRows => ({
       invoices: invoiceRows.map((r, i) => Object.fromEntries([['id', ids[i]], ...INVOICE_COLUMNS.map((c, k) => [c, r[k]])])),
       lines: lineRows.map((r) => Object.fromEntries(LINE_COLUMNS.map((c, k) => [c, r[k]]))),
       groups: groupRows.map(([invoiceId, rateBp, net, tax]) => ({ invoice_id: invoiceId, tax_rate_bp: rateBp, net_minor: net, tax_minor: tax })),
       orders: drafts.flatMap((d) => d.orders.map((ord) => ({ id: ord.id, number: ord.number, relating_to: ord.relatingTo, created_at: ord.createdAt }))),
-    };
+    });
     return { invoices: drafts.map((d, i) => summarise(d, numbers[i]!, ids[i]!, layout)), skipped, queries, drafts, rows: written };
   });
 }

@@ -113,7 +113,7 @@ export async function runManual(deps: RunDeps, o: ManualRunOptions): Promise<Run
   try {
     const result = await invoiceCompany(db, { parties, mode: 'manual', asOf, rules, dryRun: false, runId, now: clock.now() });
     const ids = result.invoices.map((i) => i.id!);
-    const outcomes = ids.length > 0 ? await deps.deliverer.deliverPending({ invoiceIds: ids, ...(result.rows ? { known: result.rows } : {}) }) : [];
+    const outcomes = ids.length > 0 ? await deps.deliverer.deliverPending({ invoiceIds: ids, ...(result.rows ? { known: result.rows() } : {}) }) : [];
     const report: RunReport = {
       company: parties.buyer.code,
       mode: 'manual',
@@ -158,7 +158,7 @@ export async function runIntegration(
   const runId = await startRun(db, parties, 'auto', integration.id, asOf, clock.now());
   try {
     const result = await invoiceCompany(db, { parties, mode: 'auto', asOf, rules, dryRun: false, runId, now: clock.now() });
-    const deliveries = await deps.deliverer.deliverPending({ integrationIds: [integration.id], ...(result.rows ? { known: result.rows } : {}) });
+    const deliveries = await deps.deliverer.deliverPending({ integrationIds: [integration.id], ...(result.rows ? { known: result.rows() } : {}) });
     const summary = {
       invoices: result.invoices.map((i) => i.number),
       skipped: result.skipped,
