@@ -69,6 +69,19 @@ describe('the oms-invoicing binary', () => {
     expect(parseJsonOutput<{ error: { code: string; problems: Array<{ path: string }> } }>(bad).error.problems[0]!.path).toBe('--company');
   });
 
+  it('runs the demo on a fresh data folder, and again without harm', { timeout: 180_000 }, async () => {
+    const demoEnv = { OMS_DATA_DIR: `${t.dataDir}/demo` };
+    const first = await spawnCli(['demo', '--json'], demoEnv);
+    expect(first.code, first.stderr).toBe(0);
+    const out = parseJsonOutput<{ invoices: Array<{ number: string; deliveries: Array<{ status: string }> }>; output: { exports: string; emails: string } }>(first);
+    expect(out.invoices.length).toBeGreaterThan(0);
+    expect(out.invoices.flatMap((i) => i.deliveries.map((d) => d.status))).toEqual(expect.arrayContaining(['sent']));
+    expect(out.invoices.flatMap((i) => i.deliveries).every((d) => d.status === 'sent')).toBe(true);
+    const again = await spawnCli(['demo', '--json'], demoEnv);
+    expect(again.code, again.stderr).toBe(0);
+    expect(parseJsonOutput<{ invoices: unknown[] }>(again).invoices).toHaveLength(out.invoices.length);
+  });
+
   it('writes an invoice PDF and XML to files with -o', async () => {
     const run = await spawnCli(['run', '--company', 'RETB', '--as', 'ann@supplier-a.example', '--json'], env);
     expect(run.code, run.stderr).toBe(0);

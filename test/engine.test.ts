@@ -188,10 +188,15 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
     expect(r.stderr).toContain('already invoiced');
   });
 
-  it('freezes a sequence once it has issued a number', async () => {
+  it('freezes a sequence once it has issued a number, but accepts its settings loaded again unchanged', async () => {
     const r = await cli(['load', writeJson({ companies: [supplier('SUPA', { parent: 'ADM1', sequence: { prefix: 'NEW-', padding: 6, next: 1 } })] })]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('companies[0].sequence.prefix');
+    const restart = await cli(['load', writeJson({ companies: [supplier('SUPA', { parent: 'ADM1', sequence: { prefix: 'SUPA-', padding: 6, next: 2 } })] })]);
+    expect(restart.code).toBe(2);
+    expect(restart.stderr).toContain('companies[0].sequence.next');
+    const same = await cli(['load', writeJson({ companies: [supplier('SUPA', { parent: 'ADM1', sequence: { prefix: 'SUPA-', padding: 6, next: 1 } })] })]);
+    expect(same.code, same.stderr).toBe(0);
   });
 
   it('issues numbers that are unique and contiguous per sequence', async () => {

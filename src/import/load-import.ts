@@ -289,7 +289,8 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
         problems.add(file, `${path}.sequence.${field}`, `cannot change: ${c.code}'s sequence has already issued ${seq.issued} number(s)`);
       if (s.prefix !== undefined && s.prefix !== seq.prefix) frozen('prefix');
       if (s.padding !== undefined && s.padding !== seq.padding) frozen('padding');
-      if (s.next !== undefined && s.next !== seq.next_value) frozen('next');
+      // `next` in a file is where the sequence starts; numbering is gap-free, so it started at next − issued
+      if (s.next !== undefined && s.next !== seq.next_value - seq.issued) frozen('next');
     }
 
     // ---- orders already stored: invoiced ones are immutable
