@@ -64,9 +64,19 @@ export async function listIntegrations(db: Knex, filter: { companyCode?: string;
   return ((await q) as Row[]).map(toIntegrationRecord);
 }
 
-export async function findIntegration(db: Knex, id: number): Promise<IntegrationRecord | null> {
-  const row = (await integrationsQuery(db).where('g.id', id).first()) as Row | undefined;
-  return row ? toIntegrationRecord(row) : null;
+/**
+ * The stored integration in the import format (SPEC §6), without `nextInvoiceAt`: what `load` and the
+ * API accept, so a stored integration can be shown, patched and validated again.
+ */
+export function integrationAsImport(g: IntegrationRecord): Record<string, unknown> {
+  return {
+    type: g.type,
+    enabled: g.enabled,
+    includeOrdersWithErrors: g.includeOrdersWithErrors,
+    startingFrom: g.startingFrom,
+    schedule: g.schedule,
+    ...g.settings,
+  };
 }
 
 /**

@@ -12,26 +12,12 @@ const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 /** Largest amount accepted anywhere (keeps every derived integer well inside 2^53). */
 export const MAX_AMOUNT_MINOR = 10n ** 13n; // 100,000,000,000.00
 
-/**
- * Parses a decimal string with at most `scale` decimals into an integer scaled by 10^scale.
- * Returns null when the text is not such a decimal (callers turn that into an input error).
- */
-export function parseScaled(text: string, scale: number, allowNegative = false): bigint | null {
-  const m = DECIMAL.exec(text);
-  if (!m) return null;
-  const [, sign, whole, frac = ''] = m;
-  if (sign && !allowNegative) return null;
-  if (frac.length > scale) return null;
-  if (whole!.length > 15) return null;
-  const value = BigInt(whole!) * 10n ** BigInt(scale) + BigInt(frac.padEnd(scale, '0') || '0');
-  return sign ? -value : value;
-}
-
 const POW10 = [1, 10, 100, 1000, 10000];
 
 /**
- * The same as parseScaled for non-negative values, as a number: the hot path of imports. Exact, since
- * every intermediate is an integer below 2^53.
+ * Parses a non-negative decimal string with at most `scale` decimals into an integer scaled by
+ * 10^scale, or null when it is not one (callers turn that into an input error). Exact, since every
+ * intermediate is an integer below 2^53.
  */
 function parseScaledNumber(text: string, scale: number, max: number): number | null {
   const m = DECIMAL.exec(text);

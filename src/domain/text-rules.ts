@@ -64,21 +64,6 @@ export function parseInstant(s: string): number | null {
   return Date.UTC(y, mo - 1, d, h, mi, sec, ms) - offset;
 }
 
-const timezoneCache = new Map<string, boolean>();
-export function isValidTimezone(tz: string): boolean {
-  let ok = timezoneCache.get(tz);
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-      ok = tz.includes('/') || tz === 'UTC';
-    } catch {
-      ok = false;
-    }
-    timezoneCache.set(tz, ok);
-  }
-  return ok;
-}
-
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 export const isCurrency = (s: string): boolean => /^[A-Z]{3}$/.test(s) && CURRENCIES.has(s);
 

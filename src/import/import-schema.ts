@@ -15,11 +15,12 @@ import {
   isSingleLine,
   isValidDate,
   isValidIban,
-  isValidTimezone,
   parseInstant,
 } from '../domain/text-rules.js';
 import { parseLogoDataUri } from '../domain/logo.js';
 import { parseScheduleText } from './schedule-text.js';
+// The scheduler's own rule, so that every zone an import accepts is one the scheduler can run in
+import { isValidTimezone } from '../domain/schedule.js';
 
 const singleLine = (max: number) =>
   z

@@ -415,18 +415,22 @@ interface ExistingOrder {
 
 async function findExistingOrders(trx: Knex.Transaction, records: OrderRecord[], graph: Map<string, CompanyNode>): Promise<Map<string, ExistingOrder>> {
   const found = new Map<string, ExistingOrder>();
-  const byCompany = new Map<number, string[]>();
+  const byCompany = new Map<number, { code: string; numbers: string[] }>();
   for (const r of records) {
     const id = graph.get(r.companyCode)?.id;
     if (id == null) continue; // a company new in this load has no stored orders
-    let list = byCompany.get(id);
-    if (!list) byCompany.set(id, (list = []));
-    list.push(r.number);
+    let entry = byCompany.get(id);
+    if (!entry) byCompany.set(id, (entry = { code: r.companyCode, numbers: [] }));
+    entry.numbers.push(r.number);
   }
-  for (const [companyId, numbers] of byCompany) {
-    const any = await trx('orders').where('company_id', companyId).first('id');
-    if (!any) continue;
-    const code = [...graph.values()].find((n) => n.id === companyId)!.code;
+  // Which of these companies have any stored orders at all (a first load of their orders needs no look-up)
+  const withOrders = new Set<number>();
+  for (const part of chunk([...byCompany.keys()], 500)) {
+    const rows = (await trx('orders').whereIn('company_id', part).distinct('company_id')) as Array<{ company_id: number }>;
+    for (const row of rows) withOrders.add(Number(row.company_id));
+  }
+  for (const [companyId, { code, numbers }] of byCompany) {
+    if (!withOrders.has(companyId)) continue;
     for (const part of chunk(numbers, 500)) {
       const rows = (await trx('orders')
         .where('company_id', companyId)
@@ -592,6 +596,13 @@ async function writeIntegrations(
   now: number,
   summary: LoadSummary,
 ): Promise<void> {
+  // The stored integrations of these companies, read once
+  const stored = new Map<string, number>();
+  const companyIds = companies.filter((c) => c.integrations?.length).map((c) => ids.get(c.code)!);
+  for (const part of chunk(companyIds, 500)) {
+    const rows = (await trx('integrations').whereIn('company_id', part).select('id', 'company_id', 'type')) as Array<{ id: number; company_id: number; type: string }>;
+    for (const r of rows) stored.set(`${r.company_id}\u0000${r.type}`, Number(r.id));
+  }
   for (const c of companies) {
     for (const i of c.integrations ?? []) {
       const companyId = ids.get(c.code)!;
@@ -605,8 +616,8 @@ async function writeIntegrations(
       };
       // An explicit nextInvoiceAt is taken; null keeps the one the scheduler computed
       if (i.nextInvoiceAt) row.next_invoice_at = parseInstant(i.nextInvoiceAt);
-      const existing = await trx('integrations').where({ company_id: companyId, type: i.type }).first('id');
-      if (existing) await trx('integrations').where('id', existing.id).update(row);
+      const existingId = stored.get(`${companyId}\u0000${i.type}`);
+      if (existingId !== undefined) await trx('integrations').where('id', existingId).update(row);
       else await trx('integrations').insert({ ...row, company_id: companyId, type: i.type, created_at: now });
       summary.integrations++;
     }

@@ -4,24 +4,12 @@
  */
 import type { Knex } from 'knex';
 import { findCompanyByCode } from '../db/companies-repo.js';
-import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
+import { integrationAsImport, listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
 import { AppError, inputError } from '../domain/errors.js';
 import { integrationSchema } from './import-schema.js';
 import { loadImport } from './load-import.js';
 import { schemaInputError } from './read-import-files.js';
 import { rebaseProblems } from './save-order.js';
-
-/** The stored integration in the import format, without `nextInvoiceAt` (null keeps the computed next run). */
-function toIntegrationInput(g: IntegrationRecord): Record<string, unknown> {
-  return {
-    type: g.type,
-    enabled: g.enabled,
-    includeOrdersWithErrors: g.includeOrdersWithErrors,
-    startingFrom: g.startingFrom,
-    schedule: g.schedule,
-    ...g.settings,
-  };
-}
 
 /**
  * Changes (or adds) company C's integration of one type. Fields left out keep their stored values;
@@ -35,7 +23,7 @@ export async function saveIntegration(db: Knex, companyCode: string, type: Integ
   }
   if ('type' in patch && (patch as { type: unknown }).type !== type) throw inputError([{ path: 'type', message: `must be "${type}" (the type in the URL)` }]);
   const stored = (await listIntegrations(db, { companyCode })).find((g) => g.type === type);
-  const parsed = integrationSchema.safeParse({ ...(stored ? toIntegrationInput(stored) : {}), ...patch, type });
+  const parsed = integrationSchema.safeParse({ ...(stored ? integrationAsImport(stored) : {}), ...patch, type });
   if (!parsed.success) throw schemaInputError(parsed.error);
   try {
     await loadImport(

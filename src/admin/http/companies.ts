@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { findSequence, listCompanyViews } from '../../db/companies-repo.js';
-import { listIntegrations, scheduleText, upcomingRunAt, type IntegrationRecord, type IntegrationType } from '../../db/integrations-repo.js';
+import { integrationAsImport, listIntegrations, scheduleText, upcomingRunAt, type IntegrationRecord, type IntegrationType } from '../../db/integrations-repo.js';
 import { saveIntegration } from '../../import/save-integration.js';
 import type { AppContext } from '../../main.js';
 import { findVisibleCompany, scopeIds } from './auth.js';
@@ -19,13 +19,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  */
 export function integrationJson(g: IntegrationRecord, now: number) {
   return {
-    type: g.type,
-    enabled: g.enabled,
-    includeOrdersWithErrors: g.includeOrdersWithErrors,
-    startingFrom: g.startingFrom,
-    schedule: g.schedule,
+    ...integrationAsImport(g),
     nextInvoiceAt: iso(g.nextInvoiceAt),
-    ...g.settings,
     state: {
       schedule: scheduleText(g),
       nextRunAt: iso(upcomingRunAt(g, now)),
