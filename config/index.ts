@@ -39,6 +39,7 @@ const envSchema = z.object({
   OMS_DELIVERY_BACKOFF_SECONDS: positiveInt('OMS_DELIVERY_BACKOFF_SECONDS', 60),
   OMS_WORKER_CONCURRENCY: positiveInt('OMS_WORKER_CONCURRENCY', 4),
   OMS_LEASE_SECONDS: positiveInt('OMS_LEASE_SECONDS', 300),
+  OMS_WORKER_BATCH: positiveInt('OMS_WORKER_BATCH', 50).refine((v) => v <= 1000, { message: 'OMS_WORKER_BATCH must be at most 1000' }),
 });
 
 export interface Config {
@@ -52,7 +53,8 @@ export interface Config {
   /** Extra font files tried, in order, for characters DejaVu Sans lacks */
   pdfFonts: string[];
   delivery: { maxAttempts: number; backoffSeconds: number };
-  worker: { concurrency: number; leaseSeconds: number };
+  /** batch: most companies one scheduler transaction invoices together (see scheduler/tick.ts) */
+  worker: { concurrency: number; leaseSeconds: number; batch: number };
 }
 
 export class ConfigError extends Error {
@@ -88,7 +90,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? [DEFAULT_CJK_FONT]
         : e.OMS_PDF_FONTS.split(path.delimiter).filter((f) => f !== ''),
     delivery: { maxAttempts: e.OMS_DELIVERY_MAX_ATTEMPTS, backoffSeconds: e.OMS_DELIVERY_BACKOFF_SECONDS },
-    worker: { concurrency: e.OMS_WORKER_CONCURRENCY, leaseSeconds: e.OMS_LEASE_SECONDS },
+    worker: { concurrency: e.OMS_WORKER_CONCURRENCY, leaseSeconds: e.OMS_LEASE_SECONDS, batch: e.OMS_WORKER_BATCH },
   };
   return Object.freeze(config);
 }

@@ -219,6 +219,82 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     expect(fs.readdirSync(path.join(t.dataDir, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(issued);
   });
 
+  it('a tick invoices the due companies of one sequence owner together; a company that fails stays its own', async () => {
+    t = await createTestDatabase(kind);
+    const h = harness(t);
+    // 20 due companies, one batch at a time: four batches of five
+    const env = { ...h.env, OMS_WORKER_CONCURRENCY: '1' };
+    const codes = Array.from({ length: 20 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`);
+    await h.load({
+      companies: companies(codes.map((code) => ({ code, integration: { nextInvoiceAt: '2026-11-20T00:00:00Z' } }))),
+      products: [product()],
+      orders: codes.flatMap((c) => [anOrder(c, `${c}-1`, '2026-11-10T10:00:00Z'), anOrder(c, `${c}-2`, '2026-11-10T11:00:00Z')]),
+    });
+    // A fault injected in the database: R03's invoices cannot be written
+    const failing = Number(((await t.db('companies').where('code', 'R03').first('id')) as { id: number }).id);
+    await t.db.raw(
+      kind === 'sqlite'
+        ? `CREATE TRIGGER injected_fault BEFORE INSERT ON invoices WHEN NEW.company_id = ${failing} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`
+        : `CREATE TRIGGER injected_fault BEFORE INSERT ON invoices FOR EACH ROW BEGIN IF NEW.company_id = ${failing} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'; END IF; END`,
+    );
+    const first = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], env);
+    expect(first.code, first.stderr).toBe(1);
+    const report = parseJsonOutput<TickReport>(first);
+    // The first batch rolled back and its companies ran alone; the other batches went through whole. The
+    // numbers have no gap: R03 took none
+    let next = 1;
+    const expected = codes.map((c) => [c, c === 'R03' ? [] : [`SUPA-${String(next++).padStart(6, '0')}`], c === 'R03' ? { sent: 0, failed: 0 } : { sent: 1, failed: 0 }]);
+    expect(report.ran.map((r) => [r.company, r.invoices, r.deliveries])).toEqual(expected);
+    expect(report.ran[2]!.error).toMatch(/injected fault/);
+    expect(report.ran.filter((r) => r.error)).toHaveLength(1);
+    // R03 stays due (tried again on the next tick); its orders are not invoiced; its run failed
+    const row = await h.integration('R03', '2026-11-21T12:00:00Z');
+    expect(row.nextInvoiceAt).toBe('2026-11-20T00:00:00.000Z');
+    expect(row.lastResult).toMatchObject({ status: 'error' });
+    expect((await h.integration('R04', '2026-11-21T12:00:00Z')).nextInvoiceAt).toBe('2026-11-22T00:00:00.000Z');
+    expect(await t.db('orders').whereNull('invoice_id').orderBy('number').pluck('number')).toEqual(['R03-1', 'R03-2']);
+    const runs = (await t.db('runs as r').join('companies as c', 'c.id', 'r.company_id').orderBy('c.code').select('c.code', 'r.status', 'r.error')) as Array<{ code: string; status: string; error: string | null }>;
+    expect(runs.map((r) => [r.code, r.status])).toEqual(codes.map((c) => [c, c === 'R03' ? 'failed' : 'ok']));
+    expect(runs[2]!.error).toMatch(/injected fault/);
+
+    // Mended: the next tick runs R03 alone, with the next number
+    await t.db.raw('DROP TRIGGER injected_fault');
+    const second = await h.tick('2026-11-21T12:01:00Z');
+    expect(second.ran.map((r) => [r.company, r.invoices])).toEqual([['R03', ['SUPA-000020']]]);
+    expect(await t.db('orders').whereNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+  });
+
+  it('a tick of 40 due companies issues its statements per batch, not per run', async () => {
+    t = await createTestDatabase(kind);
+    const h = harness(t);
+    const codes = Array.from({ length: 40 }, (_, i) => `R${String(i).padStart(2, '0')}`);
+    await h.load({
+      companies: companies(codes.map((code) => ({ code, integration: { nextInvoiceAt: '2026-11-20T00:00:00Z' } }))),
+      products: [product()],
+      orders: codes.map((c) => anOrder(c, `${c}-1`, '2026-11-10T10:00:00Z')),
+    });
+    const ctx = createContext({ stdout: { write: () => true }, stderr: { write: () => true }, env: h.env, cwd: t.dataDir });
+    try {
+      const deps = await ctx.runDeps({ shareSessions: true });
+      let statements = 0;
+      deps.db.on('query', () => statements++);
+      const report = await runTick(
+        { ...deps, workerId: 'test', leaseSeconds: 300, concurrency: 2, batch: 50, log: ctx.logger(), closeSessions: deps.closeSessions },
+        ms('2026-11-21T12:00:00Z'),
+      );
+      expect(report.ran).toHaveLength(40);
+      for (const r of report.ran) expect([r.invoices.length, r.deliveries, r.error]).toEqual([1, { sent: 1, failed: 0 }, undefined]);
+      expect(new Set(report.ran.flatMap((r) => r.invoices)).size).toBe(40);
+      // Eight batches of five (four per slot of concurrency); each batch's claim, run log, invoicing
+      // transaction, delivery claim and records, and release are a couple of dozen statements in all
+      // (run one by one, a run took about eighteen)
+      expect(statements).toBeLessThanOrEqual(8 * 26 + 10);
+      expect(statements / report.ran.length).toBeLessThan(6);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('each preset and a cron expression run at their slots, and only then', async () => {
     t = await createTestDatabase(kind);
     const h = harness(t);
@@ -630,41 +706,43 @@ describe('worker processes on mariadb', () => {
     }
   });
 
-  it('SIGTERM: a long-running worker stops claiming, finishes the runs in flight and exits 0', { timeout: 120_000 }, async () => {
+  it('SIGTERM: a long-running worker stops claiming, finishes the batches in flight and exits 0', { timeout: 120_000 }, async () => {
     t = await createTestDatabase('mariadb');
     const smtp = await startSmtpServer();
     try {
-      // Due long ago, so the worker's first tick (at the real now) takes them
-      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, SMTP_URL: smtp.url, OMS_WORKER_CONCURRENCY: '3' };
+      // Due long ago, so the worker's first tick (at the real now) takes them; two batches of two at once (the SMTP pool has five connections)
+      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, SMTP_URL: smtp.url, OMS_WORKER_CONCURRENCY: '2', OMS_WORKER_BATCH: '2' };
       const load = await runCli(['load', writeJson(retailerDataset(20, 2, '2020-01-01T00:00:00Z'))], env);
       expect(load.code, load.stderr).toBe(0);
 
       const hold = smtp.holdReplies();
       const { child, done } = startCli(['worker', '--json'], env);
-      await hold.arrived(3);
+      // Four messages can only be waiting for replies once two batches of two are each delivering
+      await hold.arrived(4);
       child.kill('SIGTERM');
       // Still running: its runs wait for the SMTP server
       await new Promise((r) => setTimeout(r, 1000));
       expect(child.exitCode).toBeNull();
-      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBe(3);
+      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBe(4);
       hold.release();
       const result = await done;
       expect(result.code, result.stderr).toBe(0);
 
-      // The three runs in flight finished; nothing else was claimed
+      // The four runs in flight finished; nothing else was claimed
       const ticks = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as TickReport);
       expect(ticks).toHaveLength(1);
-      expect(ticks[0]!.ran).toHaveLength(3);
+      expect(ticks[0]!.ran).toHaveLength(4);
       expect(ticks[0]!.deliveriesRetried).toBe(0);
       for (const r of ticks[0]!.ran) expect([r.invoices.length, r.deliveries]).toEqual([1, { sent: 1, failed: 0 }]);
-      expect(await count(t.db, 'runs')).toBe(3);
-      expect(await count(t.db, 'invoices')).toBe(3);
+      expect(await count(t.db, 'runs')).toBe(4);
+      expect(await count(t.db, 'runs', (q) => q.where('status', 'ok'))).toBe(4);
+      expect(await count(t.db, 'invoices')).toBe(4);
       expect(await count(t.db, 'deliveries', (q) => q.whereNot('status', 'sent'))).toBe(0);
       expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBe(0);
-      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('last_run_at'))).toBe(3);
-      // The other 17 are still due, for the next worker
-      expect(await count(t.db, 'integrations', (q) => q.where('next_invoice_at', ms('2020-01-01T00:00:00Z')))).toBe(17);
-      expect(smtp.messages).toHaveLength(3);
+      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('last_run_at'))).toBe(4);
+      // The other 16 are still due, for the next worker
+      expect(await count(t.db, 'integrations', (q) => q.where('next_invoice_at', ms('2020-01-01T00:00:00Z')))).toBe(16);
+      expect(smtp.messages).toHaveLength(4);
       const messages = logLines(result.stderr).map((l) => l.msg);
       expect(messages).toEqual(expect.arrayContaining(['stopping: finishing runs in flight', 'worker stopped']));
       expect(result.stderr).not.toMatch(/\u001b\[/); // no coloured warnings from node-cron

@@ -48,6 +48,7 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
         workerId: `${hostname()}:${process.pid}`,
         leaseSeconds: ctx.config.worker.leaseSeconds,
         concurrency: ctx.config.worker.concurrency,
+        batch: ctx.config.worker.batch,
         log: ctx.logger(),
         retryDeliveries: async () => (await deps.deliverer.deliverPending({ retriesOnly: true })).length,
         closeSessions: deps.closeSessions,

@@ -267,7 +267,7 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         status = await recordFailure(deps, c, d);
       }
       const chars = missing.get(c.invoiceId);
-      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
+      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integrationId: c.integrationId, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
     };
     const sessionsAtOnce = pLimit(deps.policy.concurrency);
     await Promise.all(

@@ -140,21 +140,33 @@ export async function ensureSequence(db: Knex, owner: { id: number; code: string
 /** Whether invoice ids can be derived from the first one (see consecutiveIdsGuaranteed), per database. */
 const derivableIds = new WeakMap<Knex, Promise<boolean>>();
 
+export function idsAreDerivable(db: Knex): Promise<boolean> {
+  let derivable = derivableIds.get(db);
+  if (!derivable) derivableIds.set(db, (derivable = consecutiveIdsGuaranteed(db)));
+  return derivable;
+}
+
 /**
- * The company's open orders as of `asOf`, with their items, in one query whatever their number: one row
- * per item, the order's columns repeated. With `lock` (MySQL), the same statement locks the company row
- * (serialising runs of the company) and the orders it reads.
+ * The companies' open orders as of `asOf`, with their items, in one query whatever their number: one row
+ * per item, the order's columns repeated. With `lock` (MySQL), the same statement locks the company rows
+ * (serialising runs of each company; in id order, so batches cannot deadlock) and the orders it reads.
  */
-async function selectCandidates(q: Knex, companyId: number, asOf: number, lock: boolean): Promise<{ rows: CandidateRow[]; items: ItemRow[] }> {
+async function selectCandidates(
+  q: Knex,
+  companyIds: readonly number[],
+  asOf: number,
+  lock: boolean,
+): Promise<Map<number, { rows: CandidateRow[]; items: ItemRow[] }>> {
   const query = q('companies as c')
     .leftJoin('orders as o', (j) => j.on('o.company_id', '=', 'c.id').andOnNull('o.invoice_id').andOnVal('o.created_at', '<=', asOf))
     .leftJoin('order_items as oi', 'oi.order_id', 'o.id')
-    .where('c.id', companyId)
     .orderBy([
+      { column: 'c.id', order: 'asc' },
       { column: 'o.id', order: 'asc' },
       { column: 'oi.position', order: 'asc' },
     ])
     .select(
+      'c.id as company_id',
       'o.id',
       'o.number',
       'o.status',
@@ -172,20 +184,29 @@ async function selectCandidates(q: Knex, companyId: number, asOf: number, lock: 
       'oi.unit_cost_price_e4',
       'oi.tax_rate_bp',
     );
+  if (companyIds.length === 1) query.where('c.id', companyIds[0]!);
+  else query.whereIn('c.id', companyIds);
   if (lock) query.forUpdate();
-  const joined = (await query) as Array<CandidateRow & ItemRow>;
-  const rows: CandidateRow[] = [];
-  const items: ItemRow[] = [];
+  const joined = (await query) as Array<CandidateRow & ItemRow & { company_id: number | string }>;
+  const out = new Map<number, { rows: CandidateRow[]; items: ItemRow[] }>();
+  let current: { rows: CandidateRow[]; items: ItemRow[] } | undefined;
+  let currentCompany: number | string | null = null;
   let lastId: number | string | null = null;
   for (const r of joined) {
+    if (r.company_id !== currentCompany) {
+      currentCompany = r.company_id;
+      current = { rows: [], items: [] };
+      out.set(Number(r.company_id), current);
+      lastId = null;
+    }
     if (r.id === null) continue; // the company row alone: no open orders
     if (r.id !== lastId) {
-      rows.push(r);
+      current!.rows.push(r);
       lastId = r.id;
     }
-    if (r.order_id !== null) items.push(r);
+    if (r.order_id !== null) current!.items.push(r);
   }
-  return { rows, items };
+  return out;
 }
 
 /** Prefix and padding of sequences that have issued numbers (and so can no longer change), per database. */
@@ -307,7 +328,7 @@ export function snapshotOf(parties: RunParties): InvoiceSnapshot {
 
 /** A dry run: what would be invoiced, with the numbers it would take; writes nothing, locks nothing. */
 async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult> {
-  const { rows, items } = await selectCandidates(db, o.parties.buyer.id, o.asOf, false);
+  const { rows, items } = (await selectCandidates(db, [o.parties.buyer.id], o.asOf, false)).get(o.parties.buyer.id) ?? { rows: [], items: [] };
   const { eligible, skipped } = classify(rows, items, o.rules);
   const drafts = buildInvoiceDrafts(eligible);
   const seq = (await db('sequences').where('owner_company_id', o.parties.sequenceOwner.id).first()) as
@@ -323,20 +344,69 @@ async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<Invoi
   };
 }
 
-export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult & { drafts: InvoiceDraft[]; rows: (() => InvoiceRows) | null }> {
+export type InvoiceCompanyOutcome = InvoiceCompanyResult & { drafts: InvoiceDraft[]; rows: (() => InvoiceRows) | null };
+
+export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyOutcome> {
   if (o.dryRun) {
     const preview = await previewCompany(db, o);
     return { ...preview, drafts: [], rows: null };
   }
-  const { buyer, sequenceOwner } = o.parties;
-  await ensureSequence(db, sequenceOwner, o.now);
-  const layout = buyer.invoicing.layout;
-  const issueDate = localDate(o.asOf, buyer.timezone);
-  const dueDate = addDays(issueDate, buyer.invoicing.paymentTermsDays);
-  const snapshot = JSON.stringify(snapshotOf(o.parties));
+  const batch = await invoiceCompanies(db, { mode: o.mode, asOf: o.asOf, now: o.now, members: [{ parties: o.parties, rules: o.rules, runId: o.runId }] });
+  const only = batch.members[0]!;
+  return { invoices: only.invoices, skipped: only.skipped, drafts: only.drafts, queries: batch.queries, rows: only.invoices.length > 0 ? batch.rows : null };
+}
+
+/** One company of a batch: its parties, its rules, and the run (if any) its invoices belong to. */
+export interface BatchMember {
+  parties: RunParties;
+  rules: EligibilityRules;
+  runId: number | null;
+}
+
+export interface InvoiceBatchOptions {
+  mode: 'auto' | 'manual';
+  asOf: number;
+  now: number;
+  /** Distinct companies that share one sequence owner */
+  members: BatchMember[];
+}
+
+export interface InvoiceBatchResult {
+  /** In the order of the members given */
+  members: Array<{ invoices: IssuedInvoice[]; skipped: SkipCounts; drafts: InvoiceDraft[] }>;
+  queries: number;
+  /** Every invoice written, as a read would return them (for the outbox) */
+  rows: () => InvoiceRows;
+}
+
+/** Pairs per `UPDATE … SET invoice_id = CASE id …` (the CASE is evaluated per row, so it stays short) */
+const CASE_PAIRS = 500;
+
+/**
+ * The invoicing transaction for one or more companies that share a sequence owner: the scheduler
+ * invoices the companies due in one tick together, a batch per owner, since their runs would queue at
+ * the owner's counter row anyway. One transaction for the batch: the companies are locked in id order
+ * (then the counter row, as for one company), so batches and single runs cannot deadlock; a company is
+ * never in two batches of one tick; and if anything fails, the whole batch rolls back.
+ */
+export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promise<InvoiceBatchResult> {
+  if (o.members.length === 0) return { members: [], queries: 0, rows: () => ({ invoices: [], lines: [], groups: [], orders: [] }) };
+  const owner = o.members[0]!.parties.sequenceOwner;
+  const buyerIds = new Set<number>();
+  for (const m of o.members) {
+    if (m.parties.sequenceOwner.id !== owner.id) throw new AppError('INTERNAL', 'a batch shares one sequence owner');
+    if (buyerIds.has(m.parties.buyer.id)) throw new AppError('INTERNAL', `company ${m.parties.buyer.code} is twice in one batch`);
+    buyerIds.add(m.parties.buyer.id);
+  }
+  await ensureSequence(db, owner, o.now);
   const isMysql = dialectOf(db) === 'mysql';
-  let derivable = derivableIds.get(db);
-  if (!derivable) derivableIds.set(db, (derivable = consecutiveIdsGuaranteed(db)));
+  const derivable = idsAreDerivable(db);
+  // Per member, what does not depend on the database
+  const fixed = o.members.map((m) => {
+    const { buyer } = m.parties;
+    const issueDate = localDate(o.asOf, buyer.timezone);
+    return { issueDate, dueDate: addDays(issueDate, buyer.invoicing.paymentTermsDays), snapshot: JSON.stringify(snapshotOf(m.parties)), layout: buyer.invoicing.layout };
+  });
 
   return inTransaction(db, async (trx) => {
     let queries = 0;
@@ -344,73 +414,91 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
       queries++;
       return p as Promise<T>;
     };
-    // 1. Lock the company row (concurrent runs of this company wait here, then find nothing left) and
-    //    read its open orders with their items. MySQL does both in one locking SELECT; SQLite takes the
-    //    database's write lock with the first write.
-    if (!isMysql) await q(trx('companies').where('id', buyer.id).increment('run_count', 1));
-    const { rows, items } = await selectCandidates(trx, buyer.id, o.asOf, isMysql);
+    const companyIds = [...buyerIds].sort((a, b) => a - b);
+    // 1. Lock the companies' rows (concurrent runs of these companies wait here, then find nothing left)
+    //    and read their open orders with their items. MySQL does both in one locking SELECT; SQLite takes
+    //    the database's write lock with the first write.
+    if (!isMysql) await q(trx('companies').whereIn('id', companyIds).increment('run_count', 1));
+    const candidates = await selectCandidates(trx, companyIds, o.asOf, isMysql);
     queries += 1;
-    const { eligible, skipped } = classify(rows, items, o.rules);
-    const drafts = buildInvoiceDrafts(eligible);
-    if (drafts.length === 0) return { invoices: [], skipped, queries, drafts, rows: null };
+    const perMember = o.members.map((m) => {
+      const found = candidates.get(m.parties.buyer.id) ?? { rows: [], items: [] };
+      const { eligible, skipped } = classify(found.rows, found.items, m.rules);
+      return { skipped, drafts: buildInvoiceDrafts(eligible) };
+    });
+    const total = perMember.reduce((s, m) => s + m.drafts.length, 0);
+    const empty = () => ({ invoices: [], lines: [], groups: [], orders: [] });
+    if (total === 0) return { members: perMember.map((m) => ({ invoices: [], skipped: m.skipped, drafts: m.drafts })), queries, rows: empty };
 
-    // 2. Numbers from the owner's counter row, consumed only if this transaction commits
-    const seq = await takeNumbers(trx, db, sequenceOwner.id, drafts.length, o.now, q);
-    const numbers = drafts.map((_, i) => formatInvoiceNumber(seq.prefix, seq.padding, seq.first + i));
+    // 2. Numbers from the owner's counter row, consumed only if this transaction commits; the members'
+    //    invoices take them in the members' order
+    const seq = await takeNumbers(trx, db, owner.id, total, o.now, q);
+    const all = perMember.flatMap((m, k) => m.drafts.map((d) => ({ d, k })));
+    const numbers = all.map((_, i) => formatInvoiceNumber(seq.prefix, seq.padding, seq.first + i));
 
     // 3. Invoices (the unique index on the number is the backstop against reuse), and their ids
-    const invoiceRows = drafts.map((d, i) => [
-      numbers[i],
-      buyer.id,
-      o.parties.seller.id,
-      sequenceOwner.id,
-      o.runId,
-      o.mode,
-      d.currency,
-      layout,
-      issueDate,
-      dueDate,
-      d.netMinor,
-      d.taxMinor,
-      d.totalMinor,
-      d.lines.length,
-      d.orders.length,
-      snapshot,
-      o.now,
-    ]);
+    const invoiceRows = all.map(({ d, k }, i) => {
+      const m = o.members[k]!;
+      const f = fixed[k]!;
+      return [
+        numbers[i],
+        m.parties.buyer.id,
+        m.parties.seller.id,
+        owner.id,
+        m.runId,
+        o.mode,
+        d.currency,
+        f.layout,
+        f.issueDate,
+        f.dueDate,
+        d.netMinor,
+        d.taxMinor,
+        d.totalMinor,
+        d.lines.length,
+        d.orders.length,
+        f.snapshot,
+        o.now,
+      ];
+    });
     let ids: number[];
     if (await derivable) {
       queries++;
       ids = await insertReturningIds(trx, 'invoices', INVOICE_COLUMNS, invoiceRows);
     } else {
       await q(bulkInsert(trx, 'invoices', INVOICE_COLUMNS, invoiceRows));
-      const idRows = (await q(trx('invoices').whereIn('number', numbers).select('id', 'number'))) as Array<{ id: number | string; number: string }>;
-      const idByNumber = new Map(idRows.map((r) => [r.number, Number(r.id)]));
+      const idByNumber = new Map<string, number>();
+      for (const part of chunk(numbers, batchSizeFor(trx, 1))) {
+        const idRows = (await q(trx('invoices').whereIn('number', part).select('id', 'number'))) as Array<{ id: number | string; number: string }>;
+        for (const r of idRows) idByNumber.set(r.number, Number(r.id));
+      }
       ids = numbers.map((n) => idByNumber.get(n)!);
     }
 
     // 4. Lines and tax groups, in batches
     const count = () => queries++;
-    const lineRows = drafts.flatMap((d, i) =>
+    const lineRows = all.flatMap(({ d }, i) =>
       d.lines.map((l) => [ids[i], l.position, l.orderId, l.orderNumber, l.sku, l.description, l.quantity, l.unitPriceE4, l.taxRateBp, l.shippingMinor, l.netMinor]),
     );
     await bulkInsert(trx, 'invoice_lines', LINE_COLUMNS, lineRows, count);
-    const groupRows = drafts.flatMap((d, i) => d.taxGroups.map((g) => [ids[i], g.rateBp, g.netMinor, g.taxMinor]));
+    const groupRows = all.flatMap(({ d }, i) => d.taxGroups.map((g) => [ids[i], g.rateBp, g.netMinor, g.taxMinor]));
     await bulkInsert(trx, 'invoice_tax_groups', ['invoice_id', 'tax_rate_bp', 'net_minor', 'tax_minor'], groupRows, count);
 
-    // 5. Mark the orders; each must still be uninvoiced, or the whole run rolls back
-    for (let i = 0; i < drafts.length; i++) {
-      for (const part of chunk(drafts[i]!.orders.map((ord) => ord.id), batchSizeFor(trx, 1))) {
-        const changed = await q(trx('orders').whereIn('id', part).whereNull('invoice_id').update({ invoice_id: ids[i], updated_at: o.now }));
-        if (changed !== part.length) {
-          throw new AppError('CONFLICT', `orders of ${buyer.code} changed while being invoiced; run again`, { retryable: true });
-        }
-      }
+    // 5. Mark the orders; each must still be uninvoiced, or the whole batch rolls back
+    const marked = await markOrders(
+      trx,
+      all.map(({ d }, i) => ({ invoiceId: ids[i]!, orderIds: d.orders.map((ord) => ord.id) })),
+      o.now,
+      count,
+    );
+    if (!marked) {
+      const codes = o.members.map((m) => m.parties.buyer.code).join(', ');
+      throw new AppError('CONFLICT', `orders of ${codes} changed while being invoiced; run again`, { retryable: true });
     }
 
-    // 6. The outbox: one pending delivery per enabled integration of the company
-    const integrations = o.parties.enabledIntegrationIds.map((id) => ({ id }));
-    const deliveryRows = ids.flatMap((invoiceId) => integrations.map((integ) => [invoiceId, integ.id, 'pending', 0, o.now, o.now, o.now]));
+    // 6. The outbox: one pending delivery per enabled integration of each invoice's company
+    const deliveryRows = all.flatMap(({ k }, i) =>
+      o.members[k]!.parties.enabledIntegrationIds.map((integrationId) => [ids[i], integrationId, 'pending', 0, o.now, o.now, o.now]),
+    );
     await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
 
     // The rows just written, as a read would return them: built only if the run hands them to the outbox,
@@ -419,8 +507,46 @@ export async function invoiceCompany(db: Knex, o: InvoiceCompanyOptions): Promis
       invoices: invoiceRows.map((r, i) => Object.fromEntries([['id', ids[i]], ...INVOICE_COLUMNS.map((c, k) => [c, r[k]])])),
       lines: lineRows.map((r) => Object.fromEntries(LINE_COLUMNS.map((c, k) => [c, r[k]]))),
       groups: groupRows.map(([invoiceId, rateBp, net, tax]) => ({ invoice_id: invoiceId, tax_rate_bp: rateBp, net_minor: net, tax_minor: tax })),
-      orders: drafts.flatMap((d) => d.orders.map((ord) => ({ id: ord.id, number: ord.number, relating_to: ord.relatingTo, created_at: ord.createdAt }))),
+      orders: all.flatMap(({ d }) => d.orders.map((ord) => ({ id: ord.id, number: ord.number, relating_to: ord.relatingTo, created_at: ord.createdAt }))),
     });
-    return { invoices: drafts.map((d, i) => summarise(d, numbers[i]!, ids[i]!, layout)), skipped, queries, drafts, rows: written };
+    const issued: IssuedInvoice[][] = o.members.map(() => []);
+    all.forEach(({ d, k }, i) => issued[k]!.push(summarise(d, numbers[i]!, ids[i]!, fixed[k]!.layout)));
+    return { members: perMember.map((m, k) => ({ invoices: issued[k]!, skipped: m.skipped, drafts: m.drafts })), queries, rows: written };
   });
+}
+
+/**
+ * Sets each order's invoice, only where it is still uninvoiced; false if any was not. An invoice with
+ * many orders gets `SET invoice_id = ? WHERE id IN (…)` statements; invoices with few are written
+ * together through a short CASE.
+ */
+async function markOrders(trx: Knex.Transaction, invoices: Array<{ invoiceId: number; orderIds: number[] }>, now: number, count: () => void): Promise<boolean> {
+  let pairs: Array<[number, number]> = [];
+  const flushPairs = async (): Promise<boolean> => {
+    if (pairs.length === 0) return true;
+    const part = pairs;
+    pairs = [];
+    count();
+    const changed = (await trx('orders')
+      .whereIn('id', part.map(([orderId]) => orderId))
+      .whereNull('invoice_id')
+      .update({
+        invoice_id: trx.raw(`CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END`, part.flat()),
+        updated_at: now,
+      })) as number;
+    return changed === part.length;
+  };
+  for (const inv of invoices) {
+    if (inv.orderIds.length >= CASE_PAIRS) {
+      for (const part of chunk(inv.orderIds, batchSizeFor(trx, 1))) {
+        count();
+        const changed = (await trx('orders').whereIn('id', part).whereNull('invoice_id').update({ invoice_id: inv.invoiceId, updated_at: now })) as number;
+        if (changed !== part.length) return false;
+      }
+      continue;
+    }
+    if (pairs.length + inv.orderIds.length > CASE_PAIRS && !(await flushPairs())) return false;
+    for (const orderId of inv.orderIds) pairs.push([orderId, inv.invoiceId]);
+  }
+  return flushPairs();
 }

@@ -62,6 +62,12 @@ export async function assembleInvoiceDocuments(db: Knex, rows: InvoiceRows): Pro
     list.push(l);
     linesByInvoice.set(Number(l.invoice_id), list);
   }
+  const groupsByInvoice = new Map<number, Row[]>();
+  for (const g of groups) {
+    const list = groupsByInvoice.get(Number(g.invoice_id)) ?? [];
+    list.push(g);
+    groupsByInvoice.set(Number(g.invoice_id), list);
+  }
   for (const inv of invoices) {
     const id = Number(inv.id);
     const snapshot = snapshots.get(id)!;
@@ -110,8 +116,7 @@ export async function assembleInvoiceDocuments(db: Knex, rows: InvoiceRows): Pro
       payment: snapshot.payment,
       logo: snapshot.logoSha256 ? (logos.get(snapshot.logoSha256) ?? null) : null,
       orders: invOrders,
-      taxGroups: groups
-        .filter((g) => Number(g.invoice_id) === id)
+      taxGroups: (groupsByInvoice.get(id) ?? [])
         .sort((a, b) => Number(b.tax_rate_bp) - Number(a.tax_rate_bp))
         .map((g) => ({ rate: formatTaxRate(Number(g.tax_rate_bp)), net: formatAmount(Number(g.net_minor)), tax: formatAmount(Number(g.tax_minor)) })),
       net: formatAmount(Number(inv.net_minor)),

@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import { findAncestors, findCompanyById, findUserByEmail, toCompanyRecord, type CompanyRecord } from '../db/companies-repo.js';
 import { AppError, inputError } from '../domain/errors.js';
+import { chunk } from '../db/connect.js';
 
 export interface RunParties {
   buyer: CompanyRecord;
@@ -18,24 +19,39 @@ export interface RunParties {
   enabledIntegrationIds: number[];
 }
 
-/** The buyer and its enabled integrations' ids, in one query. */
-async function findBuyer(db: Knex, code: string): Promise<{ buyer: CompanyRecord; enabledIntegrationIds: number[] } | null> {
-  const row = (await db('companies')
-    .where('code', code)
-    .first('*', db.raw('(SELECT group_concat(g.id) FROM integrations g WHERE g.company_id = companies.id AND g.enabled = 1) AS enabled_integration_ids'))) as
-    | (Record<string, unknown> & { enabled_integration_ids: string | number | null })
-    | undefined;
-  if (!row) return null;
-  const ids = row.enabled_integration_ids === null ? [] : String(row.enabled_integration_ids).split(',').map(Number);
-  return { buyer: toCompanyRecord(row), enabledIntegrationIds: ids.sort((a, b) => a - b) };
+type FoundBuyer = { buyer: CompanyRecord; enabledIntegrationIds: number[] };
+
+/** The buyers and their enabled integrations' ids, in one query per 500 codes. */
+async function findBuyers(db: Knex, codes: readonly string[]): Promise<Map<string, FoundBuyer>> {
+  const out = new Map<string, FoundBuyer>();
+  for (const part of chunk([...new Set(codes)], 500)) {
+    const query = db('companies').select(
+      '*',
+      db.raw('(SELECT group_concat(g.id) FROM integrations g WHERE g.company_id = companies.id AND g.enabled = 1) AS enabled_integration_ids'),
+    );
+    if (part.length === 1) query.where('code', part[0]!);
+    else query.whereIn('code', part);
+    for (const row of (await query) as Array<Record<string, unknown> & { enabled_integration_ids: string | number | null }>) {
+      const ids = row.enabled_integration_ids === null ? [] : String(row.enabled_integration_ids).split(',').map(Number);
+      const buyer = toCompanyRecord(row);
+      out.set(buyer.code, { buyer, enabledIntegrationIds: ids.sort((a, b) => a - b) });
+    }
+  }
+  return out;
+}
+
+export interface AutoPartiesResolver {
+  (companyCode: string): Promise<RunParties>;
+  /** Several companies' parties: one query for the buyers; a company that cannot run gets its error */
+  many(companyCodes: readonly string[]): Promise<Map<string, RunParties | AppError>>;
 }
 
 /**
  * `resolveParties` for automatic runs that remembers the ancestor companies it reads: the scheduler makes
  * one per tick, so a tick of 10,000 runs under 20 suppliers reads each supplier once, not 10,000 times.
- * (The buyer itself is always read afresh.)
+ * (The buyers themselves are always read afresh.)
  */
-export function createAutoPartiesResolver(db: Knex): (companyCode: string) => Promise<RunParties> {
+export function createAutoPartiesResolver(db: Knex): AutoPartiesResolver {
   const companies = new Map<number, Promise<CompanyRecord | null>>();
   const companyById = (id: number) => {
     let found = companies.get(id);
@@ -46,7 +62,21 @@ export function createAutoPartiesResolver(db: Knex): (companyCode: string) => Pr
     }
     return found;
   };
-  return (companyCode) => resolveParties(db, companyCode, null, companyById);
+  const resolve = (companyCode: string) => resolveParties(db, companyCode, null, companyById);
+  resolve.many = async (companyCodes: readonly string[]) => {
+    const found = await findBuyers(db, companyCodes);
+    const out = new Map<string, RunParties | AppError>();
+    for (const code of companyCodes) {
+      try {
+        out.set(code, await partiesOf(db, code, found.get(code), null, companyById));
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        out.set(code, err);
+      }
+    }
+    return out;
+  };
+  return resolve;
 }
 
 async function ancestorsVia(companyById: (id: number) => Promise<CompanyRecord | null>, company: CompanyRecord): Promise<CompanyRecord[]> {
@@ -69,7 +99,16 @@ export async function resolveParties(
   asUser: string | null,
   companyById?: (id: number) => Promise<CompanyRecord | null>,
 ): Promise<RunParties> {
-  const found = await findBuyer(db, companyCode);
+  return partiesOf(db, companyCode, (await findBuyers(db, [companyCode])).get(companyCode), asUser, companyById);
+}
+
+async function partiesOf(
+  db: Knex,
+  companyCode: string,
+  found: FoundBuyer | undefined,
+  asUser: string | null,
+  companyById?: (id: number) => Promise<CompanyRecord | null>,
+): Promise<RunParties> {
   const buyer = found?.buyer;
   if (!found || !buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
   if (buyer.type !== 'dropship' && buyer.type !== 'self_fulfilment') {

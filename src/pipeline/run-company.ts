@@ -7,17 +7,19 @@
  */
 import type { Knex } from 'knex';
 import type { Clock } from '../domain/clock.js';
-import { startingFromInstant, type SkipCounts } from '../domain/eligibility.js';
+import { startingFromInstant, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
+import { insertReturningIds } from '../db/bulk-insert.js';
 import { inputError } from '../domain/errors.js';
 import { isValidDate, parseInstant } from '../domain/text-rules.js';
 import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
 import type { DeliveryFilter } from './deliver-pending.js';
-import { invoiceCompany, type IssuedInvoice } from './invoice-company.js';
+import { idsAreDerivable, invoiceCompany, type IssuedInvoice } from './invoice-company.js';
 import { resolveParties, type RunParties } from './resolve-parties.js';
 
 export interface DeliveryOutcome {
   deliveryId: number;
   invoice: string;
+  integrationId: number;
   integration: IntegrationType;
   status: 'pending' | 'sending' | 'sent' | 'failed';
   error: string | null;
@@ -96,6 +98,45 @@ async function finishRun(db: Knex, runId: number, status: 'ok' | 'failed', repor
   await db('runs').where('id', runId).update({ status, finished_at: now, report: JSON.stringify(report), error });
 }
 
+/** The run log entries of several automatic runs (the scheduler's batches), in one statement. */
+export async function startAutoRuns(db: Knex, runs: Array<{ parties: RunParties; integrationId: number }>, asOf: number, now: number): Promise<number[]> {
+  const rows = runs.map((r) => [r.parties.buyer.id, r.integrationId, 'auto', null, 'running', asOf, now]);
+  const columns = ['company_id', 'integration_id', 'mode', 'user_id', 'status', 'as_of', 'started_at'];
+  if (await idsAreDerivable(db)) return insertReturningIds(db, 'runs', columns, rows);
+  const ids: number[] = [];
+  for (const r of runs) ids.push(await startRun(db, r.parties, 'auto', r.integrationId, asOf, now));
+  return ids;
+}
+
+/** Finishes several runs in one statement. */
+export async function finishRuns(db: Knex, runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>, now: number): Promise<void> {
+  if (runs.length === 0) return;
+  const caseOf = (value: (r: (typeof runs)[number]) => unknown) =>
+    db.raw(`CASE id ${runs.map(() => 'WHEN ? THEN ?').join(' ')} END`, runs.flatMap((r) => [r.runId, value(r)]) as Knex.RawBinding[]);
+  await db('runs')
+    .whereIn('id', runs.map((r) => r.runId))
+    .update({
+      status: caseOf((r) => r.status),
+      finished_at: now,
+      report: caseOf((r) => (r.report === null ? null : JSON.stringify(r.report))),
+      error: caseOf((r) => r.error),
+    });
+}
+
+/** An integration's eligibility rules (its stored startingFrom may be bad: that is the run's input error). */
+export function integrationRules(integration: IntegrationRecord, parties: RunParties): EligibilityRules {
+  return { includeErrors: integration.includeOrdersWithErrors, startingFrom: parseFrom(integration.startingFrom, parties.buyer.timezone) };
+}
+
+/** What an integration run reports in the run log. */
+export function runLogSummary(result: IntegrationRunResult): Record<string, unknown> {
+  return {
+    invoices: result.invoices.map((i) => i.number),
+    skipped: result.skipped,
+    deliveries: { sent: result.deliveries.filter((d) => d.status === 'sent').length, failed: result.deliveries.filter((d) => d.status === 'failed').length },
+  };
+}
+
 const publicInvoice = ({ id: _id, ...rest }: IssuedInvoice) => rest;
 const publicDeliveries = (outcomes: DeliveryOutcome[]) =>
   outcomes.map((d) => ({ invoice: d.invoice, integration: d.integration, status: d.status, error: d.error }));
@@ -159,12 +200,7 @@ export async function runIntegration(
   try {
     const result = await invoiceCompany(db, { parties, mode: 'auto', asOf, rules, dryRun: false, runId, now: clock.now() });
     const deliveries = await deps.deliverer.deliverPending({ integrationIds: [integration.id], ...(result.rows ? { known: result.rows() } : {}) });
-    const summary = {
-      invoices: result.invoices.map((i) => i.number),
-      skipped: result.skipped,
-      deliveries: { sent: deliveries.filter((d) => d.status === 'sent').length, failed: deliveries.filter((d) => d.status === 'failed').length },
-    };
-    await finishRun(db, runId, 'ok', summary, null, clock.now());
+    await finishRun(db, runId, 'ok', runLogSummary({ invoices: result.invoices, skipped: result.skipped, deliveries }), null, clock.now());
     return { invoices: result.invoices, skipped: result.skipped, deliveries };
   } catch (err) {
     await finishRun(db, runId, 'failed', null, err instanceof Error ? err.message : String(err), clock.now());

@@ -2,7 +2,9 @@
  * One scheduler tick as of `at`:
  *  1. integrations enabled with no nextInvoiceAt get their first run: the next full local hour (seed 004);
  *  2. every due integration is claimed with a lease (a conditional UPDATE, so among any number of
- *     workers sharing the database exactly one wins), run, given its next run time, and released;
+ *     workers sharing the database exactly one wins), run, given its next run time, and released. Due
+ *     integrations go in batches of up to OMS_WORKER_BATCH companies sharing a sequence owner, invoiced
+ *     in one transaction and delivered together: statements per batch, not per run;
  *  3. failed deliveries whose back-off has passed, and deliveries whose sender died, are retried.
  *
  * `at` decides what is due (it is the scheduler's notion of now, `--at` in tests); leases use the real
@@ -14,15 +16,27 @@ import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
 import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
-import { createAutoPartiesResolver } from '../pipeline/resolve-parties.js';
-import { lastResultOf, runIntegration, type RunDeps, type IntegrationRunResult } from '../pipeline/run-company.js';
-
-type PartiesResolver = ReturnType<typeof createAutoPartiesResolver>;
+import type { Knex } from 'knex';
+import type { EligibilityRules } from '../domain/eligibility.js';
+import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-company.js';
+import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
+import { createAutoPartiesResolver, type RunParties } from '../pipeline/resolve-parties.js';
+import {
+  finishRuns,
+  integrationRules,
+  lastResultOf,
+  runLogSummary,
+  startAutoRuns,
+  type RunDeps,
+  type IntegrationRunResult,
+} from '../pipeline/run-company.js';
 
 export interface TickDeps extends RunDeps {
   workerId: string;
   leaseSeconds: number;
   concurrency: number;
+  /** Most companies per batch (OMS_WORKER_BATCH) */
+  batch?: number;
   log: Logger;
   /** Set when the worker is stopping: integrations not yet started are left for the next tick */
   stopping?: () => boolean;
@@ -70,73 +84,214 @@ async function initialiseFirstRuns(deps: TickDeps, at: number): Promise<number> 
   return rows.length;
 }
 
-async function claim(deps: TickDeps, id: number, at: number, token: string): Promise<boolean> {
+/**
+ * Claims the batch's integrations with one conditional UPDATE (still enabled, still due, lease free or
+ * expired), so that among any number of workers sharing the database exactly one wins each; returns the
+ * ids this worker won.
+ */
+async function claim(deps: TickDeps, ids: number[], at: number, token: string): Promise<Set<number>> {
   const now = deps.clock.now();
   const changed = await deps
     .db('integrations')
-    .where('id', id)
+    .whereIn('id', ids)
     .where('enabled', true)
     .where('next_invoice_at', '<=', at)
     .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
     .update({ lease_owner: token, lease_until: now + deps.leaseSeconds * 1000 });
-  return changed === 1;
+  if (changed === ids.length) return new Set(ids);
+  if (changed === 0) return new Set();
+  const won = (await deps.db('integrations').whereIn('id', ids).where('lease_owner', token).select('id')) as Array<{ id: number | string }>;
+  return new Set(won.map((r) => Number(r.id)));
 }
 
-async function runClaimed(deps: TickDeps, integration: IntegrationRecord, at: number, token: string, partiesOf: PartiesResolver): Promise<TickRunSummary> {
-  const started = deps.clock.now();
-  const dueAt = integration.nextInvoiceAt ?? at;
-  let summary: TickRunSummary;
-  let lastResult: Record<string, unknown>;
-  // Until the schedule is known (a bad stored schedule or time zone throws), a failed run retries in an hour
-  let nextInvoiceAt = Math.max(at, dueAt) + 3600_000;
-  try {
-    // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
-    const next = nextRunAfterRun(parseSchedule(integration.schedule), integration.timezone, at, dueAt);
-    nextInvoiceAt = next;
-    const result = await runIntegration(deps, integration, at, { parties: await partiesOf(integration.companyCode) });
-    lastResult = lastResultOf(result);
-    summary = {
-      company: integration.companyCode,
-      type: integration.type,
-      dueAt: iso(dueAt),
-      invoices: result.invoices.map((i) => i.number),
-      skipped: result.skipped,
-      deliveries: { sent: result.deliveries.filter((d) => d.status === 'sent').length, failed: result.deliveries.filter((d) => d.status === 'failed').length },
-      nextInvoiceAt: iso(next),
-      ms: deps.clock.now() - started,
-    };
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    // A configuration problem waits for the next slot; anything else is tried again on the next tick
-    const isConfig = err instanceof AppError && (err.code === 'INPUT' || err.code === 'NOT_FOUND');
-    if (!isConfig) nextInvoiceAt = dueAt;
-    lastResult = { status: 'error', error: message };
-    summary = {
-      company: integration.companyCode,
-      type: integration.type,
-      dueAt: iso(dueAt),
-      invoices: [],
-      skipped: { onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 },
-      deliveries: { sent: 0, failed: 0 },
-      nextInvoiceAt: iso(nextInvoiceAt),
-      ms: deps.clock.now() - started,
-      error: message,
-    };
+/** Integrations run together: due ones of distinct companies sharing a sequence owner (see invoiceCompanies). */
+interface Batch {
+  members: Array<{ integration: IntegrationRecord; parties: RunParties | AppError; order: number }>;
+  companies: Set<string>;
+}
+
+/** Companies per batch by default: enough to make the statements per run few, and a transaction short */
+export const BATCH_COMPANIES = 50;
+
+/**
+ * The batch size for this tick: at most `max`, and small enough that there are four batches per slot of
+ * concurrency, so that several workers ticking together share a small tick, and a stopping worker has
+ * little in flight.
+ */
+export function batchSizeForTick(due: number, concurrency: number, max: number): number {
+  return Math.max(1, Math.min(max, Math.ceil(due / (4 * concurrency))));
+}
+
+/**
+ * Groups the due integrations (in due order) into batches per sequence owner. A company with several due
+ * integrations has them in successive batches, so that the first invoices and the others deliver. One
+ * whose parties cannot be resolved (no supplier above it, …) runs alone and fails with that reason.
+ */
+function planBatches(due: IntegrationRecord[], parties: Map<string, RunParties | AppError>, size: number): Batch[] {
+  const batches: Batch[] = [];
+  const open = new Map<number, Batch[]>();
+  due.forEach((integration, order) => {
+    const p = parties.get(integration.companyCode)!;
+    const member = { integration, parties: p, order };
+    if (p instanceof AppError) {
+      batches.push({ members: [member], companies: new Set([integration.companyCode]) });
+      return;
+    }
+    const ownerBatches = open.get(p.sequenceOwner.id) ?? [];
+    open.set(p.sequenceOwner.id, ownerBatches);
+    let batch = ownerBatches.find((b) => b.members.length < size && !b.companies.has(integration.companyCode));
+    if (!batch) {
+      batch = { members: [], companies: new Set() };
+      ownerBatches.push(batch);
+      batches.push(batch);
+    }
+    batch.members.push(member);
+    batch.companies.add(integration.companyCode);
+  });
+  return batches;
+}
+
+interface MemberOutcome {
+  integration: IntegrationRecord;
+  order: number;
+  dueAt: number;
+  nextInvoiceAt: number;
+  result: IntegrationRunResult | null;
+  error: Error | null;
+  runId: number | null;
+}
+
+const noneSkipped = (): IntegrationRunResult['skipped'] => ({ onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 });
+const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+// A configuration problem waits for the next slot; anything else is tried again on the next tick
+const isConfigError = (err: Error) => err instanceof AppError && (err.code === 'INPUT' || err.code === 'NOT_FOUND');
+
+/**
+ * One batch: claim; invoice the claimed companies in one transaction (alone, each, if that fails); deliver
+ * the claimed integrations' pending deliveries; finish the run log; give each integration its next run
+ * time and release it. Statements per batch, not per run.
+ */
+async function runBatch(deps: TickDeps, batch: Batch, at: number): Promise<Array<TickRunSummary & { order: number }>> {
+  const { db, clock } = deps;
+  const started = clock.now();
+  const token = `${deps.workerId}:${randomUUID()}`;
+  const won = await claim(deps, batch.members.map((m) => m.integration.id), at, token);
+  const outcomes: MemberOutcome[] = [];
+  const ready: Array<{ outcome: MemberOutcome; parties: RunParties; rules: EligibilityRules }> = [];
+  for (const m of batch.members) {
+    if (!won.has(m.integration.id)) continue;
+    const { integration } = m;
+    const dueAt = integration.nextInvoiceAt ?? at;
+    // Until the schedule is known (a bad stored schedule or time zone throws), a failed run retries in an hour
+    const outcome: MemberOutcome = { integration, order: m.order, dueAt, nextInvoiceAt: Math.max(at, dueAt) + 3600_000, result: null, error: null, runId: null };
+    outcomes.push(outcome);
+    try {
+      // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
+      outcome.nextInvoiceAt = nextRunAfterRun(parseSchedule(integration.schedule), integration.timezone, at, dueAt);
+      if (m.parties instanceof AppError) throw m.parties;
+      ready.push({ outcome, parties: m.parties, rules: integrationRules(integration, m.parties) });
+    } catch (err) {
+      outcome.error = errorOf(err);
+    }
   }
-  await deps
-    .db('integrations')
-    .where({ id: integration.id, lease_owner: token })
+  if (outcomes.length === 0) return [];
+
+  if (ready.length > 0) {
+    const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
+    ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
+    const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
+    const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
+    const invoice = async (group: typeof ready) => {
+      const result = await invoiceCompanies(db, {
+        mode: 'auto',
+        asOf: at,
+        now: clock.now(),
+        members: group.map((r) => ({ parties: r.parties, rules: r.rules, runId: r.outcome.runId })),
+      });
+      group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
+      if (result.members.some((m) => m.invoices.length > 0)) {
+        const rows = result.rows();
+        known.invoices.push(...rows.invoices);
+        known.lines.push(...rows.lines);
+        known.groups.push(...rows.groups);
+        known.orders.push(...rows.orders);
+      }
+    };
+    try {
+      await invoice(ready);
+    } catch (err) {
+      // The batch rolled back: each company alone, so that one company's problem is its own
+      if (ready.length === 1) ready[0]!.outcome.error = errorOf(err);
+      else {
+        for (const r of ready) {
+          try {
+            await invoice([r]);
+          } catch (alone) {
+            r.outcome.error = errorOf(alone);
+          }
+        }
+      }
+    }
+    if (invoiced.length > 0) {
+      try {
+        const deliveries = await deps.deliverer.deliverPending({
+          integrationIds: invoiced.map((i) => i.outcome.integration.id),
+          ...(known.invoices.length > 0 ? { known } : {}),
+        });
+        for (const i of invoiced) {
+          i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: deliveries.filter((d) => d.integrationId === i.outcome.integration.id) };
+        }
+      } catch (err) {
+        for (const i of invoiced) i.outcome.error = errorOf(err);
+      }
+    }
+    await finishRuns(
+      db,
+      ready.map(({ outcome: o }) =>
+        o.error ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message } : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
+      ),
+      clock.now(),
+    );
+  }
+
+  for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
+  const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
+  const caseOf = (values: unknown[]) =>
+    db.raw(`CASE id ${outcomes.map(() => 'WHEN ? THEN ?').join(' ')} END`, outcomes.flatMap((o, i) => [o.integration.id, values[i]]) as Knex.RawBinding[]);
+  await db('integrations')
+    .whereIn('id', outcomes.map((o) => o.integration.id))
+    .where('lease_owner', token)
     .update({
-      next_invoice_at: nextInvoiceAt,
+      next_invoice_at: caseOf(outcomes.map((o) => o.nextInvoiceAt)),
       last_run_at: at,
-      last_result: JSON.stringify(lastResult),
+      last_result: caseOf(lastResults),
       lease_owner: null,
       lease_until: null,
-      updated_at: deps.clock.now(),
+      updated_at: clock.now(),
     });
-  const log = summary.error ? deps.log.error.bind(deps.log) : deps.log.info.bind(deps.log);
-  log({ event: 'integration-run', integration: integration.type, integrationId: integration.id, ...summary }, summary.error ? 'integration run failed' : 'integration ran');
-  return summary;
+
+  const ms = clock.now() - started;
+  return outcomes.map((o) => {
+    const r = o.result;
+    const summary: TickRunSummary = {
+      company: o.integration.companyCode,
+      type: o.integration.type,
+      dueAt: iso(o.dueAt),
+      invoices: r && !o.error ? r.invoices.map((i) => i.number) : [],
+      skipped: r && !o.error ? r.skipped : noneSkipped(),
+      deliveries: {
+        sent: r && !o.error ? r.deliveries.filter((d) => d.status === 'sent').length : 0,
+        failed: r && !o.error ? r.deliveries.filter((d) => d.status === 'failed').length : 0,
+      },
+      nextInvoiceAt: iso(o.nextInvoiceAt),
+      ms,
+      ...(o.error ? { error: o.error.message } : {}),
+    };
+    const fields = { event: 'integration-run', integration: o.integration.type, integrationId: o.integration.id, ...summary };
+    if (o.error) deps.log.error(fields, 'integration run failed');
+    else deps.log.info(fields, 'integration ran');
+    return Object.assign(summary, { order: o.order });
+  });
 }
 
 export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
@@ -150,21 +305,13 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
     .clearOrder()
     .orderBy(['g.next_invoice_at', 'g.id'])) as Array<Record<string, unknown>>).map(toIntegrationRecord);
   const limit = pLimit(deps.concurrency);
-  // Sellers and admins are read once per tick, not once per run
-  const partiesOf = createAutoPartiesResolver(deps.db);
+  // Buyers are read together, sellers and admins once per tick
+  const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
   try {
-    const ran = (
-      await Promise.all(
-        due.map((integration) =>
-          limit(async () => {
-            if (deps.stopping?.()) return null;
-            const token = `${deps.workerId}:${randomUUID()}`;
-            if (!(await claim(deps, integration.id, at, token))) return null;
-            return runClaimed(deps, integration, at, token, partiesOf);
-          }),
-        ),
-      )
-    ).filter((r): r is TickRunSummary => r !== null);
+    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.() ? [] : runBatch(deps, batch, at))))))
+      .flat()
+      .sort((a, b) => a.order - b.order)
+      .map(({ order: _order, ...summary }) => summary);
     const deliveriesRetried = deps.stopping?.() ? 0 : ((await deps.retryDeliveries?.()) ?? 0);
     return { at: iso(at), ran, initialised, deliveriesRetried };
   } finally {
