@@ -37,7 +37,7 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
   const categoryOf = (rate: string): VatCategory =>
     outOfScope ? { id: 'O', percent: null } : { id: isZero(rate) ? 'Z' : 'S', percent: rate };
 
-  const root = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' }).ele(
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(
     NS_INVOICE,
     'Invoice',
     { 'xmlns:cac': NS_CAC, 'xmlns:cbc': NS_CBC },
@@ -53,14 +53,14 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
   // the buyer is always there; a single-order invoice also names its order.
   text(root, 'cbc:BuyerReference', doc.buyer.code);
   const [onlyOrder, ...otherOrders] = doc.orders;
-  if (onlyOrder && otherOrders.length === 0) text(root.ele('cac:OrderReference'), 'cbc:ID', onlyOrder.number);
+  if (onlyOrder && otherOrders.length === 0) text(el(root, 'cac:OrderReference'), 'cbc:ID', onlyOrder.number);
 
-  addParty(root.ele('cac:AccountingSupplierParty'), doc.seller, !outOfScope);
-  addParty(root.ele('cac:AccountingCustomerParty'), doc.buyer, !outOfScope);
+  addParty(el(root, 'cac:AccountingSupplierParty'), doc.seller, !outOfScope);
+  addParty(el(root, 'cac:AccountingCustomerParty'), doc.buyer, !outOfScope);
   addPayment(root, doc);
   addTaxTotal(root, doc, categoryOf);
 
-  const totals = root.ele('cac:LegalMonetaryTotal');
+  const totals = el(root, 'cac:LegalMonetaryTotal');
   amount(totals, 'cbc:LineExtensionAmount', doc.net, doc.currency);
   amount(totals, 'cbc:TaxExclusiveAmount', doc.net, doc.currency);
   amount(totals, 'cbc:TaxInclusiveAmount', doc.total, doc.currency);
@@ -73,20 +73,20 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
 }
 
 function addParty(parent: XmlNode, party: InvoiceParty, withVat: boolean): void {
-  const p = parent.ele('cac:Party');
+  const p = el(parent, 'cac:Party');
   const endpoint = resolvePeppolEndpoint(party);
-  if (endpoint) p.ele('cbc:EndpointID', { schemeID: endpoint.scheme }).txt(endpoint.id);
-  text(p.ele('cac:PartyIdentification'), 'cbc:ID', party.code);
-  text(p.ele('cac:PartyName'), 'cbc:Name', party.name);
-  addAddress(p.ele('cac:PostalAddress'), party.address);
+  if (endpoint) el(p, 'cbc:EndpointID', { schemeID: endpoint.scheme }).txt(clean(endpoint.id));
+  text(el(p, 'cac:PartyIdentification'), 'cbc:ID', party.code);
+  text(el(p, 'cac:PartyName'), 'cbc:Name', party.name);
+  addAddress(el(p, 'cac:PostalAddress'), party.address);
   const vat = withVat ? normaliseVatNumber(party) : null;
   if (vat) {
-    const scheme = p.ele('cac:PartyTaxScheme');
+    const scheme = el(p, 'cac:PartyTaxScheme');
     text(scheme, 'cbc:CompanyID', vat);
-    text(scheme.ele('cac:TaxScheme'), 'cbc:ID', 'VAT');
+    text(el(scheme, 'cac:TaxScheme'), 'cbc:ID', 'VAT');
   }
-  text(p.ele('cac:PartyLegalEntity'), 'cbc:RegistrationName', party.name);
-  if (party.email?.trim()) text(p.ele('cac:Contact'), 'cbc:ElectronicMail', party.email.trim());
+  text(el(p, 'cac:PartyLegalEntity'), 'cbc:RegistrationName', party.name);
+  if (party.email?.trim()) text(el(p, 'cac:Contact'), 'cbc:ElectronicMail', party.email.trim());
 }
 
 function addAddress(a: XmlNode, address: PostalAddress): void {
@@ -95,8 +95,8 @@ function addAddress(a: XmlNode, address: PostalAddress): void {
   optionalText(a, 'cbc:AdditionalStreetName', additional);
   optionalText(a, 'cbc:CityName', address.city.trim());
   optionalText(a, 'cbc:PostalZone', address.postcode.trim());
-  if (rest.length > 0) text(a.ele('cac:AddressLine'), 'cbc:Line', rest.join(', '));
-  text(a.ele('cac:Country'), 'cbc:IdentificationCode', address.country.toUpperCase());
+  if (rest.length > 0) text(el(a, 'cac:AddressLine'), 'cbc:Line', rest.join(', '));
+  text(el(a, 'cac:Country'), 'cbc:IdentificationCode', address.country.toUpperCase());
 }
 
 function addPayment(root: XmlNode, doc: InvoiceDocument): void {
@@ -104,53 +104,51 @@ function addPayment(root: XmlNode, doc: InvoiceDocument): void {
   if (iban) {
     // 58 (SEPA credit transfer) only makes sense in euro; any other currency is a plain transfer (30).
     const sepa = doc.currency === 'EUR';
-    const means = root.ele('cac:PaymentMeans');
-    means
-      .ele('cbc:PaymentMeansCode', { name: sepa ? 'SEPA credit transfer' : 'Credit transfer' })
-      .txt(sepa ? '58' : '30');
+    const means = el(root, 'cac:PaymentMeans');
+    el(means, 'cbc:PaymentMeansCode', { name: sepa ? 'SEPA credit transfer' : 'Credit transfer' }).txt(sepa ? '58' : '30');
     text(means, 'cbc:PaymentID', doc.number);
-    const account = means.ele('cac:PayeeFinancialAccount');
+    const account = el(means, 'cac:PayeeFinancialAccount');
     text(account, 'cbc:ID', iban);
     const bic = doc.payment.bic?.replace(/\s/g, '').toUpperCase();
-    if (bic) text(account.ele('cac:FinancialInstitutionBranch'), 'cbc:ID', bic);
+    if (bic) text(el(account, 'cac:FinancialInstitutionBranch'), 'cbc:ID', bic);
   }
   const days = doc.payment.termsDays;
   const terms = [`Payment due within ${days} day${days === 1 ? '' : 's'}, by ${doc.dueDate}.`];
   if (doc.payment.details?.trim()) terms.push(doc.payment.details.trim());
-  text(root.ele('cac:PaymentTerms'), 'cbc:Note', terms.join(' '));
+  text(el(root, 'cac:PaymentTerms'), 'cbc:Note', terms.join(' '));
 }
 
 function addTaxTotal(root: XmlNode, doc: InvoiceDocument, categoryOf: (rate: string) => VatCategory): void {
-  const total = root.ele('cac:TaxTotal');
+  const total = el(root, 'cac:TaxTotal');
   amount(total, 'cbc:TaxAmount', doc.tax, doc.currency);
   for (const group of doc.taxGroups) {
-    const sub = total.ele('cac:TaxSubtotal');
+    const sub = el(total, 'cac:TaxSubtotal');
     amount(sub, 'cbc:TaxableAmount', group.net, doc.currency);
     amount(sub, 'cbc:TaxAmount', group.tax, doc.currency);
-    addTaxCategory(sub.ele('cac:TaxCategory'), categoryOf(group.rate), true);
+    addTaxCategory(el(sub, 'cac:TaxCategory'), categoryOf(group.rate), true);
   }
 }
 
 function addLine(root: XmlNode, line: InvoiceLine, orderNumber: string, currency: string, category: VatCategory): void {
-  const l = root.ele('cac:InvoiceLine');
+  const l = el(root, 'cac:InvoiceLine');
   text(l, 'cbc:ID', String(line.position));
   text(l, 'cbc:Note', `Order ${orderNumber}`);
-  l.ele('cbc:InvoicedQuantity', { unitCode: UNIT_CODE }).txt(String(line.quantity));
+  el(l, 'cbc:InvoicedQuantity', { unitCode: UNIT_CODE }).txt(String(line.quantity));
   amount(l, 'cbc:LineExtensionAmount', line.net, currency);
   // The order's shipping is folded into its first item (SPEC §3): a line-level charge, so that
   // LineExtensionAmount = quantity × price + charge holds (PEPPOL-EN16931-R120) and equals the PDF's line net.
   if (line.shipping !== null && !isZero(line.shipping)) {
-    const charge = l.ele('cac:AllowanceCharge');
+    const charge = el(l, 'cac:AllowanceCharge');
     text(charge, 'cbc:ChargeIndicator', 'true');
     text(charge, 'cbc:AllowanceChargeReasonCode', 'FC'); // UNCL 7161: freight charge
     text(charge, 'cbc:AllowanceChargeReason', 'Shipping');
     amount(charge, 'cbc:Amount', line.shipping, currency);
   }
-  const item = l.ele('cac:Item');
+  const item = el(l, 'cac:Item');
   text(item, 'cbc:Name', line.description.trim() || line.sku);
-  if (line.sku.trim()) text(item.ele('cac:SellersItemIdentification'), 'cbc:ID', line.sku.trim());
-  addTaxCategory(item.ele('cac:ClassifiedTaxCategory'), category, false);
-  amount(l.ele('cac:Price'), 'cbc:PriceAmount', line.unitPrice, currency); // up to 4 decimals, as stored
+  if (line.sku.trim()) text(el(item, 'cac:SellersItemIdentification'), 'cbc:ID', line.sku.trim());
+  addTaxCategory(el(item, 'cac:ClassifiedTaxCategory'), category, false);
+  amount(el(l, 'cac:Price'), 'cbc:PriceAmount', line.unitPrice, currency); // up to 4 decimals, as stored
 }
 
 function addTaxCategory(c: XmlNode, category: VatCategory, withExemption: boolean): void {
@@ -160,11 +158,28 @@ function addTaxCategory(c: XmlNode, category: VatCategory, withExemption: boolea
     text(c, 'cbc:TaxExemptionReasonCode', 'VATEX-EU-O');
     text(c, 'cbc:TaxExemptionReason', 'Not subject to VAT');
   }
-  text(c.ele('cac:TaxScheme'), 'cbc:ID', 'VAT');
+  text(el(c, 'cac:TaxScheme'), 'cbc:ID', 'VAT');
 }
 
 function text(parent: XmlNode, name: string, value: string): XmlNode {
-  return parent.ele(name).txt(value);
+  return el(parent, name).txt(clean(value));
+}
+
+/**
+ * A child element in its UBL namespace, named explicitly: xmlbuilder2 would otherwise look the prefix up
+ * through the ancestors for every element (the larger part of building a long invoice).
+ */
+function el(parent: XmlNode, name: string, attributes?: Record<string, string>): XmlNode {
+  return parent.ele(name.charCodeAt(1) === 0x62 /* cbc: */ ? NS_CBC : NS_CAC, name, attributes);
+}
+
+/** Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF) */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
+
+/** Text from the data, without characters XML cannot carry (dropped, as the PDF never shows them either) */
+function clean(value: string): string {
+  return NOT_XML_CHAR.test(value) ? value.replace(NOT_XML_CHARS, '') : value;
 }
 
 function optionalText(parent: XmlNode, name: string, value: string | undefined): void {
@@ -172,7 +187,7 @@ function optionalText(parent: XmlNode, name: string, value: string | undefined):
 }
 
 function amount(parent: XmlNode, name: string, value: string, currency: string): void {
-  parent.ele(name, { currencyID: currency }).txt(value);
+  el(parent, name, { currencyID: clean(currency) }).txt(clean(value));
 }
 
 function isZero(decimal: string): boolean {
