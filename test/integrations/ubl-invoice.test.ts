@@ -70,6 +70,13 @@ const cases: Record<string, InvoiceDocument> = {
     orders: [{ number: 'B-3001', shipping: '2.00', items: [{ quantity: 1, unitPrice: '10.00', taxRate: '0' }] }],
   }),
   noIban: buildSampleInvoice({ number: 'SUPA-000889', payment: { iban: null, bic: null } }),
+  // Characters XML 1.0 cannot carry, as they may come in from an import: a control character, a lone
+  // surrogate, U+FFFF; next to an emoji (a valid surrogate pair) that must stay
+  controlCharacters: buildSampleInvoice({
+    number: 'SUPA-000891',
+    buyer: { name: 'Bell\u0007 Retail \uFFFF' },
+    orders: [{ number: 'C-1', shipping: null, items: [{ description: 'Mug\u0001 \uD800half 😀 whole', quantity: 1, unitPrice: '5.00', taxRate: '20' }] }],
+  }),
   sellerWithoutIdentifiers: buildSampleInvoice({ number: 'SUPA-000890', seller: { vatNumber: null, endpoint: null } }),
 };
 
@@ -101,7 +108,7 @@ function values(doc: string, pattern: RegExp): string[] {
 }
 
 describe('UBL invoice (Peppol BIS Billing 3.0) checked by shared/einvoice/validate', () => {
-  it.each(['severalRates', 'fourDecimalPrices', 'unicode', 'thousandLines', 'sellerNotVatRegistered', 'noIban'])(
+  it.each(['severalRates', 'fourDecimalPrices', 'unicode', 'thousandLines', 'sellerNotVatRegistered', 'noIban', 'controlCharacters'])(
     '%s passes XSD, EN 16931 and Peppol with no fatal error',
     (name) => {
       expect(reports[name]?.fatals).toEqual([]);
@@ -136,6 +143,13 @@ describe('UBL invoice (Peppol BIS Billing 3.0) checked by shared/einvoice/valida
     for (const text of ['Łódź Trading Sp. z o.o.', 'Жарков и партнёры 東京', '<cbc:CityName>東京</cbc:CityName>', 'Чай зелёный 緑茶 “premium”', '<cbc:ID>ŁDZ-000001</cbc:ID>']) {
       expect(doc).toContain(text);
     }
+  });
+
+  it('drops the characters XML cannot carry, and keeps every other character', () => {
+    const doc = xml.controlCharacters ?? '';
+    expect(doc).toContain('<cbc:Name>Mug half 😀 whole</cbc:Name>');
+    expect(doc).toContain('<cbc:RegistrationName>Bell Retail </cbc:RegistrationName>');
+    expect(doc).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
   });
 
   it('uses the VAT number as Peppol address when a party has no endpoint', () => {
