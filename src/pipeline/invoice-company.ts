@@ -402,9 +402,11 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
   const isMysql = dialectOf(db) === 'mysql';
   const derivable = idsAreDerivable(db);
   // Per member, what does not depend on the database
+  const issueDates = new Map<string, string>();
   const fixed = o.members.map((m) => {
     const { buyer } = m.parties;
-    const issueDate = localDate(o.asOf, buyer.timezone);
+    let issueDate = issueDates.get(buyer.timezone);
+    if (issueDate === undefined) issueDates.set(buyer.timezone, (issueDate = localDate(o.asOf, buyer.timezone)));
     return { issueDate, dueDate: addDays(issueDate, buyer.invoicing.paymentTermsDays), snapshot: JSON.stringify(snapshotOf(m.parties)), layout: buyer.invoicing.layout };
   });
 

@@ -171,7 +171,20 @@ const isConfigError = (err: Error) => err instanceof AppError && (err.code === '
  * the claimed integrations' pending deliveries; finish the run log; give each integration its next run
  * time and release it. Statements per batch, not per run.
  */
-async function runBatch(deps: TickDeps, batch: Batch, at: number): Promise<Array<TickRunSummary & { order: number }>> {
+/** The next run time of (schedule, time zone, slot due) as of the tick's time: pure, so computed once per tick. */
+type NextRun = (schedule: string | null, timezone: string, dueAt: number) => number;
+
+function nextRunMemo(at: number): NextRun {
+  const memo = new Map<string, number>();
+  return (schedule, timezone, dueAt) => {
+    const key = JSON.stringify([schedule, timezone, dueAt]);
+    let next = memo.get(key);
+    if (next === undefined) memo.set(key, (next = nextRunAfterRun(parseSchedule(schedule), timezone, at, dueAt)));
+    return next;
+  };
+}
+
+async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextRun): Promise<Array<TickRunSummary & { order: number }>> {
   const { db, clock } = deps;
   const started = clock.now();
   const token = `${deps.workerId}:${randomUUID()}`;
@@ -187,7 +200,7 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number): Promise<Array
     outcomes.push(outcome);
     try {
       // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
-      outcome.nextInvoiceAt = nextRunAfterRun(parseSchedule(integration.schedule), integration.timezone, at, dueAt);
+      outcome.nextInvoiceAt = nextRun(integration.schedule, integration.timezone, dueAt);
       if (m.parties instanceof AppError) throw m.parties;
       ready.push({ outcome, parties: m.parties, rules: integrationRules(integration, m.parties) });
     } catch (err) {
@@ -307,8 +320,9 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const limit = pLimit(deps.concurrency);
   // Buyers are read together, sellers and admins once per tick
   const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
+  const nextRun = nextRunMemo(at);
   try {
-    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.() ? [] : runBatch(deps, batch, at))))))
+    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.() ? [] : runBatch(deps, batch, at, nextRun))))))
       .flat()
       .sort((a, b) => a.order - b.order)
       .map(({ order: _order, ...summary }) => summary);
