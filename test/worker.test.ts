@@ -264,6 +264,36 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     expect(await t.db('orders').whereNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 
+  it('a run whose delivery fails says why, in its report and as a warning in the log', async () => {
+    t = await createTestDatabase(kind);
+    const smtp = await startSmtpServer({ unknownRecipients: ['nobody@rb.example'] });
+    try {
+      const h = harness(t);
+      await h.load({
+        companies: companies([
+          { code: 'RA', integration: { nextInvoiceAt: '2026-11-20T00:00:00Z', emailTo: 'ap@ra.example' } },
+          { code: 'RB', integration: { nextInvoiceAt: '2026-11-20T00:00:00Z', emailTo: 'nobody@rb.example' } },
+        ]),
+        products: [product()],
+        orders: [anOrder('RA', 'RA-1', '2026-11-10T10:00:00Z'), anOrder('RB', 'RB-1', '2026-11-10T10:00:00Z')],
+      });
+      const r = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], { ...h.env, SMTP_URL: smtp.url });
+      expect(r.code, r.stderr).toBe(1);
+      const report = parseJsonOutput<TickReport & { ran: Array<TickRun & { deliveryError?: string }> }>(r);
+      expect(report.ran.map((x) => [x.company, x.invoices, x.deliveries, x.error])).toEqual([
+        ['RA', ['SUPA-000001'], { sent: 1, failed: 0 }, undefined],
+        ['RB', ['SUPA-000002'], { sent: 0, failed: 1 }, undefined],
+      ]);
+      expect(report.ran[0]!.deliveryError).toBeUndefined();
+      expect(report.ran[1]!.deliveryError).toMatch(/^SUPA-000002: .*550/);
+      const warning = logLines(r.stderr).find((l) => l.company === 'RB');
+      expect(warning).toMatchObject({ level: 40, msg: 'integration ran; some deliveries failed', deliveries: { sent: 0, failed: 1 } });
+      expect(logLines(r.stderr).find((l) => l.company === 'RA')).toMatchObject({ level: 30, msg: 'integration ran' });
+    } finally {
+      await smtp.stop();
+    }
+  });
+
   it('a tick of 40 due companies issues its statements per batch, not per run', async () => {
     t = await createTestDatabase(kind);
     const h = harness(t);

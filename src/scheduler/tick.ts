@@ -55,7 +55,10 @@ export interface TickRunSummary {
   deliveries: { sent: number; failed: number };
   nextInvoiceAt: string;
   ms: number;
+  /** The run failed: why (nothing was delivered; the run is tried again) */
   error?: string;
+  /** Some deliveries failed: the first one's reason (each is retried on its own back-off) */
+  deliveryError?: string;
 }
 
 export interface TickReport {
@@ -300,8 +303,11 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
       ms,
       ...(o.error ? { error: o.error.message } : {}),
     };
+    const failedDelivery = !o.error ? r?.deliveries.find((d) => d.status === 'failed') : undefined;
+    if (failedDelivery) summary.deliveryError = `${failedDelivery.invoice}: ${failedDelivery.error ?? 'failed'}`;
     const fields = { event: 'integration-run', integration: o.integration.type, integrationId: o.integration.id, ...summary };
     if (o.error) deps.log.error(fields, 'integration run failed');
+    else if (failedDelivery) deps.log.warn(fields, 'integration ran; some deliveries failed');
     else deps.log.info(fields, 'integration ran');
     return Object.assign(summary, { order: o.order });
   });
