@@ -321,7 +321,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     },
     async dropConnections() {
       // monitor → session → internal-sftp: each holds the socket, so the whole tree goes
-      for (const pid of await descendantsOf(child.pid ?? 0)) process.kill(pid, 'SIGKILL');
+      for (const pid of await descendantsOf(child.pid ?? 0)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (err) {
+          // A child may already have gone with its parent
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
+      }
     },
     async stop() {
       if (stopped) return;

@@ -277,7 +277,8 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
         products: [product()],
         orders: [anOrder('RA', 'RA-1', '2026-11-10T10:00:00Z'), anOrder('RB', 'RB-1', '2026-11-10T10:00:00Z')],
       });
-      const r = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], { ...h.env, SMTP_URL: smtp.url });
+      // One batch at a time, so that the numbers follow the due order
+      const r = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], { ...h.env, SMTP_URL: smtp.url, OMS_WORKER_CONCURRENCY: '1' });
       expect(r.code, r.stderr).toBe(1);
       const report = parseJsonOutput<TickReport & { ran: Array<TickRun & { deliveryError?: string }> }>(r);
       expect(report.ran.map((x) => [x.company, x.invoices, x.deliveries, x.error])).toEqual([
