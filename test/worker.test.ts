@@ -264,6 +264,34 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     expect(await t.db('orders').whereNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 
+  it('when the run log cannot be written, the runs of the batch fail, stay due and take no number', async () => {
+    t = await createTestDatabase(kind);
+    const h = harness(t);
+    const codes = ['RA', 'RB', 'RC'];
+    await h.load({
+      companies: companies(codes.map((code) => ({ code, integration: { nextInvoiceAt: '2026-11-20T00:00:00Z' } }))),
+      products: [product()],
+      orders: codes.map((c) => anOrder(c, `${c}-1`, '2026-11-10T10:00:00Z')),
+    });
+    await t.db.raw(
+      kind === 'sqlite'
+        ? `CREATE TRIGGER injected_fault BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'injected fault'); END`
+        : `CREATE TRIGGER injected_fault BEFORE INSERT ON runs FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'`,
+    );
+    const env = { ...h.env, OMS_WORKER_CONCURRENCY: '1', OMS_WORKER_BATCH: '3' };
+    const first = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], env);
+    expect(first.code, first.stderr).toBe(1);
+    const report = parseJsonOutput<TickReport>(first);
+    expect(report.ran.map((r) => [r.company, r.invoices, r.error?.includes('injected fault')])).toEqual(codes.map((c) => [c, [], true]));
+    expect(await t.db('invoices').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    for (const c of codes) expect((await h.integration(c, '2026-11-21T12:00:00Z')).nextInvoiceAt).toBe('2026-11-20T00:00:00.000Z');
+    expect(await t.db('integrations').whereNotNull('lease_owner').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+
+    await t.db.raw('DROP TRIGGER injected_fault');
+    const second = await h.tick('2026-11-21T12:01:00Z');
+    expect(second.ran.map((r) => r.invoices).flat().sort()).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
+  });
+
   it('a run whose delivery fails says why, in its report and as a warning in the log', async () => {
     t = await createTestDatabase(kind);
     const smtp = await startSmtpServer({ unknownRecipients: ['nobody@rb.example'] });

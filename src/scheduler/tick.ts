@@ -212,62 +212,68 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   }
   if (outcomes.length === 0) return [];
 
-  if (ready.length > 0) {
-    const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
-    ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
-    const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
-    const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
-    const invoice = async (group: typeof ready) => {
-      const result = await invoiceCompanies(db, {
-        mode: 'auto',
-        asOf: at,
-        now: clock.now(),
-        members: group.map((r) => ({ parties: r.parties, rules: r.rules, runId: r.outcome.runId })),
-      });
-      group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
-      if (result.members.some((m) => m.invoices.length > 0)) {
-        const rows = result.rows();
-        known.invoices.push(...rows.invoices);
-        known.lines.push(...rows.lines);
-        known.groups.push(...rows.groups);
-        known.orders.push(...rows.orders);
-      }
-    };
-    try {
-      await invoice(ready);
-    } catch (err) {
-      // The batch rolled back: each company alone, so that one company's problem is its own
-      if (ready.length === 1) ready[0]!.outcome.error = errorOf(err);
-      else {
-        for (const r of ready) {
-          try {
-            await invoice([r]);
-          } catch (alone) {
-            r.outcome.error = errorOf(alone);
+  try {
+    if (ready.length > 0) {
+      const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
+      ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
+      const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
+      const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
+      const invoice = async (group: typeof ready) => {
+        const result = await invoiceCompanies(db, {
+          mode: 'auto',
+          asOf: at,
+          now: clock.now(),
+          members: group.map((r) => ({ parties: r.parties, rules: r.rules, runId: r.outcome.runId })),
+        });
+        group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
+        if (result.members.some((m) => m.invoices.length > 0)) {
+          const rows = result.rows();
+          known.invoices.push(...rows.invoices);
+          known.lines.push(...rows.lines);
+          known.groups.push(...rows.groups);
+          known.orders.push(...rows.orders);
+        }
+      };
+      try {
+        await invoice(ready);
+      } catch (err) {
+        // The batch rolled back: each company alone, so that one company's problem is its own
+        if (ready.length === 1) ready[0]!.outcome.error = errorOf(err);
+        else {
+          for (const r of ready) {
+            try {
+              await invoice([r]);
+            } catch (alone) {
+              r.outcome.error = errorOf(alone);
+            }
           }
         }
       }
-    }
-    if (invoiced.length > 0) {
-      try {
-        const deliveries = await deps.deliverer.deliverPending({
-          integrationIds: invoiced.map((i) => i.outcome.integration.id),
-          ...(known.invoices.length > 0 ? { known } : {}),
-        });
-        for (const i of invoiced) {
-          i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: deliveries.filter((d) => d.integrationId === i.outcome.integration.id) };
+      if (invoiced.length > 0) {
+        try {
+          const deliveries = await deps.deliverer.deliverPending({
+            integrationIds: invoiced.map((i) => i.outcome.integration.id),
+            ...(known.invoices.length > 0 ? { known } : {}),
+          });
+          for (const i of invoiced) {
+            i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: deliveries.filter((d) => d.integrationId === i.outcome.integration.id) };
+          }
+        } catch (err) {
+          for (const i of invoiced) i.outcome.error = errorOf(err);
         }
-      } catch (err) {
-        for (const i of invoiced) i.outcome.error = errorOf(err);
       }
+      await finishRuns(
+        db,
+        ready.map(({ outcome: o }) =>
+          o.error ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message } : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
+        ),
+        clock.now(),
+      );
     }
-    await finishRuns(
-      db,
-      ready.map(({ outcome: o }) =>
-        o.error ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message } : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
-      ),
-      clock.now(),
-    );
+  } catch (err) {
+    // The database failed outside the invoicing transaction (the run log, the outbox's own records): the
+    // runs fail and are tried again on the next tick, which finds what was invoiced and delivers what is left
+    for (const o of outcomes) o.error ??= errorOf(err);
   }
 
   for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
@@ -328,7 +334,13 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
   const nextRun = nextRunMemo(at);
   try {
-    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.() ? [] : runBatch(deps, batch, at, nextRun))))))
+    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.()
+              ? []
+              : runBatch(deps, batch, at, nextRun).catch((err: unknown) => {
+                  // Its integrations stay leased until the lease expires, then run again
+                  deps.log.error({ err, integrations: batch.members.map((m) => m.integration.id) }, 'batch failed');
+                  return [];
+                }))))))
       .flat()
       .sort((a, b) => a.order - b.order)
       .map(({ order: _order, ...summary }) => summary);
