@@ -497,9 +497,19 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
       throw new AppError('CONFLICT', `orders of ${codes} changed while being invoiced; run again`, { retryable: true });
     }
 
-    // 6. The outbox: one pending delivery per enabled integration of each invoice's company
+    // 6. The outbox: one pending delivery per integration of each invoice's company enabled as of now
+    //    (read here, not with the parties: a scheduler tick resolves its parties minutes before some batches)
+    const enabled = new Map<number, number[]>();
+    for (const g of (await q(trx('integrations').whereIn('company_id', companyIds).where('enabled', true).orderBy('id').select('id', 'company_id'))) as Array<{
+      id: number | string;
+      company_id: number | string;
+    }>) {
+      const list = enabled.get(Number(g.company_id)) ?? [];
+      list.push(Number(g.id));
+      enabled.set(Number(g.company_id), list);
+    }
     const deliveryRows = all.flatMap(({ k }, i) =>
-      o.members[k]!.parties.enabledIntegrationIds.map((integrationId) => [ids[i], integrationId, 'pending', 0, o.now, o.now, o.now]),
+      (enabled.get(o.members[k]!.parties.buyer.id) ?? []).map((integrationId) => [ids[i], integrationId, 'pending', 0, o.now, o.now, o.now]),
     );
     await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
 

@@ -15,26 +15,20 @@ export interface RunParties {
   seller: CompanyRecord;
   sequenceOwner: CompanyRecord;
   user: { id: number; email: string } | null;
-  /** The buyer's enabled integrations, read with the buyer: each new invoice gets a delivery for each */
-  enabledIntegrationIds: number[];
 }
 
-type FoundBuyer = { buyer: CompanyRecord; enabledIntegrationIds: number[] };
+type FoundBuyer = { buyer: CompanyRecord };
 
-/** The buyers and their enabled integrations' ids, in one query per 500 codes. */
+/** The buyers, in one query per 500 codes. */
 async function findBuyers(db: Knex, codes: readonly string[]): Promise<Map<string, FoundBuyer>> {
   const out = new Map<string, FoundBuyer>();
   for (const part of chunk([...new Set(codes)], 500)) {
-    const query = db('companies').select(
-      '*',
-      db.raw('(SELECT group_concat(g.id) FROM integrations g WHERE g.company_id = companies.id AND g.enabled = 1) AS enabled_integration_ids'),
-    );
+    const query = db('companies').select('*');
     if (part.length === 1) query.where('code', part[0]!);
     else query.whereIn('code', part);
-    for (const row of (await query) as Array<Record<string, unknown> & { enabled_integration_ids: string | number | null }>) {
-      const ids = row.enabled_integration_ids === null ? [] : String(row.enabled_integration_ids).split(',').map(Number);
+    for (const row of (await query) as Array<Record<string, unknown>>) {
       const buyer = toCompanyRecord(row);
-      out.set(buyer.code, { buyer, enabledIntegrationIds: ids.sort((a, b) => a - b) });
+      out.set(buyer.code, { buyer });
     }
   }
   return out;
@@ -129,8 +123,8 @@ async function partiesOf(
     }
     const owner = await findCompanyById(db, user.primaryCompanyId);
     if (!owner) throw inputError([{ path: '--as', message: `user ${user.email}'s primary company no longer exists` }]);
-    return { buyer, seller, sequenceOwner: owner, user: { id: user.id, email: user.email }, enabledIntegrationIds: found.enabledIntegrationIds };
+    return { buyer, seller, sequenceOwner: owner, user: { id: user.id, email: user.email } };
   }
   const sharing = ancestors.find((a) => a.type === 'admin' && a.sharedSequence);
-  return { buyer, seller, sequenceOwner: sharing ?? seller, user: null, enabledIntegrationIds: found.enabledIntegrationIds };
+  return { buyer, seller, sequenceOwner: sharing ?? seller, user: null };
 }

@@ -29,6 +29,7 @@ import {
   startAutoRuns,
   type RunDeps,
   type IntegrationRunResult,
+  type DeliveryOutcome,
 } from '../pipeline/run-company.js';
 
 export interface TickDeps extends RunDeps {
@@ -192,6 +193,34 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   const started = clock.now();
   const token = `${deps.workerId}:${randomUUID()}`;
   const won = await claim(deps, batch.members.map((m) => m.integration.id), at, token);
+  if (won.size === 0) return [];
+  // The lease is renewed while the batch runs, so that a slow batch is never taken by another worker
+  const renewal = setInterval(
+    () =>
+      void db('integrations')
+        .whereIn('id', [...won])
+        .where('lease_owner', token)
+        .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 })
+        .catch((err: unknown) => deps.log.warn({ err }, 'could not renew a lease')),
+    Math.max(100, (deps.leaseSeconds * 1000) / 3),
+  );
+  try {
+    return await runClaimedBatch(deps, batch, at, nextRun, token, won, started);
+  } finally {
+    clearInterval(renewal);
+  }
+}
+
+async function runClaimedBatch(
+  deps: TickDeps,
+  batch: Batch,
+  at: number,
+  nextRun: NextRun,
+  token: string,
+  won: Set<number>,
+  started: number,
+): Promise<Array<TickRunSummary & { order: number }>> {
+  const { db, clock } = deps;
   const outcomes: MemberOutcome[] = [];
   const ready: Array<{ outcome: MemberOutcome; parties: RunParties; rules: EligibilityRules }> = [];
   for (const m of batch.members) {
@@ -218,6 +247,7 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
       ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
       const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
       const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
+      // Throws only if the transaction failed (and so rolled back): what follows it cannot throw
       const invoice = async (group: typeof ready) => {
         const result = await invoiceCompanies(db, {
           mode: 'auto',
@@ -225,41 +255,54 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
           now: clock.now(),
           members: group.map((r) => ({ parties: r.parties, rules: r.rules, runId: r.outcome.runId })),
         });
-        group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
-        if (result.members.some((m) => m.invoices.length > 0)) {
-          const rows = result.rows();
-          known.invoices.push(...rows.invoices);
-          known.lines.push(...rows.lines);
-          known.groups.push(...rows.groups);
-          known.orders.push(...rows.orders);
-        }
+        return () => {
+          group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
+          if (result.members.some((m) => m.invoices.length > 0)) {
+            const rows = result.rows();
+            // (loops, not push(...rows): a large company has more lines than a call takes arguments)
+            for (const key of ['invoices', 'lines', 'groups', 'orders'] as const) for (const row of rows[key]) known[key].push(row);
+          }
+        };
       };
       try {
-        await invoice(ready);
+        (await invoice(ready))();
       } catch (err) {
         // The batch rolled back: each company alone, so that one company's problem is its own
         if (ready.length === 1) ready[0]!.outcome.error = errorOf(err);
         else {
           for (const r of ready) {
+            let record: () => void;
             try {
-              await invoice([r]);
+              record = await invoice([r]);
             } catch (alone) {
               r.outcome.error = errorOf(alone);
+              continue;
             }
+            record();
           }
         }
       }
       if (invoiced.length > 0) {
+        const deliver = (ids: number[]) => deps.deliverer.deliverPending({ integrationIds: ids, ...(known.invoices.length > 0 ? { known } : {}) });
+        let deliveries: DeliveryOutcome[] | null = null;
         try {
-          const deliveries = await deps.deliverer.deliverPending({
-            integrationIds: invoiced.map((i) => i.outcome.integration.id),
-            ...(known.invoices.length > 0 ? { known } : {}),
-          });
-          for (const i of invoiced) {
-            i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: deliveries.filter((d) => d.integrationId === i.outcome.integration.id) };
-          }
+          deliveries = await deliver(invoiced.map((i) => i.outcome.integration.id));
         } catch (err) {
-          for (const i of invoiced) i.outcome.error = errorOf(err);
+          // One integration's problem must not fail the others: each alone
+          if (invoiced.length === 1) invoiced[0]!.outcome.error = errorOf(err);
+        }
+        for (const i of invoiced) {
+          if (i.outcome.error) continue;
+          let own = deliveries?.filter((d) => d.integrationId === i.outcome.integration.id);
+          if (!own) {
+            try {
+              own = await deliver([i.outcome.integration.id]);
+            } catch (alone) {
+              i.outcome.error = errorOf(alone);
+              continue;
+            }
+          }
+          i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: own };
         }
       }
       await finishRuns(
@@ -280,7 +323,7 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
   const caseOf = (values: unknown[]) =>
     db.raw(`CASE id ${outcomes.map(() => 'WHEN ? THEN ?').join(' ')} END`, outcomes.flatMap((o, i) => [o.integration.id, values[i]]) as Knex.RawBinding[]);
-  await db('integrations')
+  const released = await db('integrations')
     .whereIn('id', outcomes.map((o) => o.integration.id))
     .where('lease_owner', token)
     .update({
@@ -291,6 +334,11 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
       lease_until: null,
       updated_at: clock.now(),
     });
+
+  if (released !== outcomes.length) {
+    // Not expected while the lease is renewed; if it happens, another worker has run these integrations
+    deps.log.warn({ integrations: outcomes.map((o) => o.integration.id), released }, 'some leases had been lost before their release');
+  }
 
   const ms = clock.now() - started;
   return outcomes.map((o) => {
