@@ -79,3 +79,12 @@ export async function insertReturningIds(
   }
   return ids;
 }
+
+/**
+ * A value per row for a multi-row UPDATE: `CASE id WHEN ? THEN ? … END`, for
+ * `UPDATE t SET col = <this> WHERE id IN (…)` (every id of the WHERE must be among the entries). MySQL and
+ * SQLite evaluate the CASE per row, so keep the entries to a few hundred.
+ */
+export function valueById(db: Knex | Knex.Transaction, entries: ReadonlyArray<readonly [number, unknown]>): Knex.Raw {
+  return db.raw(`CASE id ${entries.map(() => 'WHEN ? THEN ?').join(' ')} END`, entries.flat() as Knex.RawBinding[]);
+}

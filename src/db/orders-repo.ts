@@ -151,3 +151,18 @@ async function toOrderViews(db: Knex, rows: Row[]): Promise<OrderView[]> {
     items: itemsByOrder.get(Number(r.id)) ?? [],
   }));
 }
+
+/** An order_items row as the database returns it (numbers may come back as strings from MySQL). */
+export interface OrderItemRow {
+  order_id: number | string;
+  sku: string;
+  description: string;
+  quantity: number | string;
+  unit_cost_price_e4: number | string;
+  tax_rate_bp: number | string;
+}
+
+/** A stored item with its price and rate in the integer units the engine computes with. */
+export function toPricedItem(row: OrderItemRow): { sku: string; description: string; quantity: number; unitPriceE4: number; taxRateBp: number } {
+  return { sku: row.sku, description: row.description, quantity: Number(row.quantity), unitPriceE4: Number(row.unit_cost_price_e4), taxRateBp: Number(row.tax_rate_bp) };
+}

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { chunk, inTransaction } from '../db/connect.js';
 import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds } from '../db/bulk-insert.js';
+import { toPricedItem, type OrderItemRow } from '../db/orders-repo.js';
 import type { Problem } from '../domain/errors.js';
 import { parseLogoDataUri } from '../domain/logo.js';
 import { parseAmount, parseTaxRate, parseUnitPrice } from '../domain/money.js';
@@ -446,7 +447,7 @@ async function readStoredOrders(trx: Knex.Transaction, ids: number[]): Promise<M
   const out = new Map<number, OrderRecord>();
   for (const part of chunk(ids, 500)) {
     const rows = await trx('orders').whereIn('id', part).select('*');
-    const items = await trx('order_items').whereIn('order_id', part).orderBy(['order_id', 'position']).select('*');
+    const items = (await trx('order_items').whereIn('order_id', part).orderBy(['order_id', 'position']).select('*')) as OrderItemRow[];
     for (const r of rows) {
       out.set(Number(r.id), {
         companyCode: '',
@@ -466,13 +467,7 @@ async function readStoredOrders(trx: Knex.Transaction, ids: number[]): Promise<M
       });
     }
     for (const it of items) {
-      out.get(Number(it.order_id))?.items.push({
-        sku: it.sku,
-        description: it.description,
-        quantity: Number(it.quantity),
-        unitPriceE4: Number(it.unit_cost_price_e4),
-        taxRateBp: Number(it.tax_rate_bp),
-      });
+      out.get(Number(it.order_id))?.items.push(toPricedItem(it));
     }
   }
   return out;

@@ -11,6 +11,7 @@
 import type { Knex } from 'knex';
 import pLimit from 'p-limit';
 import type { DeliveryArtefacts, DeliverySession, IntegrationDriver } from '../../integrations/contract.js';
+import { valueById } from '../db/bulk-insert.js';
 import { chunk, dialectOf, inTransaction } from '../db/connect.js';
 import type { PdfEmailerSettings, XmlSftpSettings, IntegrationType } from '../db/integrations-repo.js';
 import type { Clock } from '../domain/clock.js';
@@ -150,7 +151,7 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
           .whereIn('id', items.map((i) => i.id))
           .update({
             status: 'sent',
-            receipt: deps.db.raw(`CASE id ${items.map(() => 'WHEN ? THEN ?').join(' ')} END`, items.flatMap((i) => [i.id, i.receipt])),
+            receipt: valueById(deps.db, items.map((i) => [i.id, i.receipt] as const)),
             last_error: null,
             sent_at: now,
             claimed_until: null,

@@ -9,13 +9,14 @@
  */
 import type { Knex } from 'knex';
 import { batchSizeFor, chunk, dialectOf, inTransaction } from '../db/connect.js';
-import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds } from '../db/bulk-insert.js';
+import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds, valueById } from '../db/bulk-insert.js';
 import { buildInvoiceDrafts, type EligibleOrder, type InvoiceDraft } from '../domain/build-invoices.js';
 import { emptySkipCounts, localDate, addDays, skipReason, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
 import { AppError } from '../domain/errors.js';
 import { defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING, formatInvoiceNumber } from '../domain/invoice-number.js';
 import { formatAmount } from '../domain/money.js';
 import { toParty } from '../db/companies-repo.js';
+import { toPricedItem, type OrderItemRow } from '../db/orders-repo.js';
 import type { RunParties } from './resolve-parties.js';
 import type { InvoiceRows } from './load-invoice-document.js';
 
@@ -105,14 +106,6 @@ interface CandidateRow {
   relating_to: string | null;
 }
 
-interface ItemRow {
-  order_id: number | string;
-  sku: string;
-  description: string;
-  quantity: number | string;
-  unit_cost_price_e4: number | string;
-  tax_rate_bp: number | string;
-}
 
 /** Owners known to have a sequence row, per database: sequences are never deleted. */
 const knownSequences = new WeakMap<Knex, Set<number>>();
@@ -156,7 +149,7 @@ async function selectCandidates(
   companyIds: readonly number[],
   asOf: number,
   lock: boolean,
-): Promise<Map<number, { rows: CandidateRow[]; items: ItemRow[] }>> {
+): Promise<Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>> {
   const query = q('companies as c')
     .leftJoin('orders as o', (j) => j.on('o.company_id', '=', 'c.id').andOnNull('o.invoice_id').andOnVal('o.created_at', '<=', asOf))
     .leftJoin('order_items as oi', 'oi.order_id', 'o.id')
@@ -187,9 +180,9 @@ async function selectCandidates(
   if (companyIds.length === 1) query.where('c.id', companyIds[0]!);
   else query.whereIn('c.id', companyIds);
   if (lock) query.forUpdate();
-  const joined = (await query) as Array<CandidateRow & ItemRow & { company_id: number | string }>;
-  const out = new Map<number, { rows: CandidateRow[]; items: ItemRow[] }>();
-  let current: { rows: CandidateRow[]; items: ItemRow[] } | undefined;
+  const joined = (await query) as Array<CandidateRow & OrderItemRow & { company_id: number | string }>;
+  const out = new Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>();
+  let current: { rows: CandidateRow[]; items: OrderItemRow[] } | undefined;
   let currentCompany: number | string | null = null;
   let lastId: number | string | null = null;
   for (const r of joined) {
@@ -266,7 +259,7 @@ async function takeNumbers(
   return { first, ...format };
 }
 
-function classify(rows: CandidateRow[], items: ItemRow[], rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
+function classify(rows: CandidateRow[], items: OrderItemRow[], rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
   const skipped = emptySkipCounts();
   const eligible = new Map<number, EligibleOrder>();
   for (const r of rows) {
@@ -290,13 +283,7 @@ function classify(rows: CandidateRow[], items: ItemRow[], rules: EligibilityRule
     });
   }
   for (const it of items) {
-    eligible.get(Number(it.order_id))?.items.push({
-      sku: it.sku,
-      description: it.description,
-      quantity: Number(it.quantity),
-      unitPriceE4: Number(it.unit_cost_price_e4),
-      taxRateBp: Number(it.tax_rate_bp),
-    });
+    eligible.get(Number(it.order_id))?.items.push(toPricedItem(it));
   }
   return { eligible: [...eligible.values()], skipped };
 }
@@ -543,7 +530,7 @@ async function markOrders(trx: Knex.Transaction, invoices: Array<{ invoiceId: nu
       .whereIn('id', part.map(([orderId]) => orderId))
       .whereNull('invoice_id')
       .update({
-        invoice_id: trx.raw(`CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END`, part.flat()),
+        invoice_id: valueById(trx, part),
         updated_at: now,
       })) as number;
     return changed === part.length;

@@ -17,18 +17,16 @@ export interface RunParties {
   user: { id: number; email: string } | null;
 }
 
-type FoundBuyer = { buyer: CompanyRecord };
-
 /** The buyers, in one query per 500 codes. */
-async function findBuyers(db: Knex, codes: readonly string[]): Promise<Map<string, FoundBuyer>> {
-  const out = new Map<string, FoundBuyer>();
+async function findBuyers(db: Knex, codes: readonly string[]): Promise<Map<string, CompanyRecord>> {
+  const out = new Map<string, CompanyRecord>();
   for (const part of chunk([...new Set(codes)], 500)) {
     const query = db('companies').select('*');
     if (part.length === 1) query.where('code', part[0]!);
     else query.whereIn('code', part);
     for (const row of (await query) as Array<Record<string, unknown>>) {
       const buyer = toCompanyRecord(row);
-      out.set(buyer.code, { buyer });
+      out.set(buyer.code, buyer);
     }
   }
   return out;
@@ -58,11 +56,11 @@ export function createAutoPartiesResolver(db: Knex): AutoPartiesResolver {
   };
   const resolve = (companyCode: string) => resolveParties(db, companyCode, null, companyById);
   resolve.many = async (companyCodes: readonly string[]) => {
-    const found = await findBuyers(db, companyCodes);
+    const buyers = await findBuyers(db, companyCodes);
     const out = new Map<string, RunParties | AppError>();
     for (const code of companyCodes) {
       try {
-        out.set(code, await partiesOf(db, code, found.get(code), null, companyById));
+        out.set(code, await partiesOf(db, code, buyers.get(code), null, companyById));
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         out.set(code, err);
@@ -99,12 +97,11 @@ export async function resolveParties(
 async function partiesOf(
   db: Knex,
   companyCode: string,
-  found: FoundBuyer | undefined,
+  buyer: CompanyRecord | undefined,
   asUser: string | null,
   companyById?: (id: number) => Promise<CompanyRecord | null>,
 ): Promise<RunParties> {
-  const buyer = found?.buyer;
-  if (!found || !buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
+  if (!buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
   if (buyer.type !== 'dropship' && buyer.type !== 'self_fulfilment') {
     throw inputError(
       [{ path: '--company', message: `${buyer.code} is ${buyer.type === 'admin' ? 'an admin' : 'a supplier'} company; invoices are raised against dropship or self-fulfilment companies only` }],

@@ -7,8 +7,8 @@
  */
 import type { Knex } from 'knex';
 import type { Clock } from '../domain/clock.js';
-import { startingFromInstant, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
-import { insertReturningIds } from '../db/bulk-insert.js';
+import { emptySkipCounts, startingFromInstant, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
+import { insertReturningIds, valueById } from '../db/bulk-insert.js';
 import { inputError } from '../domain/errors.js';
 import { isValidDate, parseInstant } from '../domain/text-rules.js';
 import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
@@ -111,8 +111,7 @@ export async function startAutoRuns(db: Knex, runs: Array<{ parties: RunParties;
 /** Finishes several runs in one statement. */
 export async function finishRuns(db: Knex, runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>, now: number): Promise<void> {
   if (runs.length === 0) return;
-  const caseOf = (value: (r: (typeof runs)[number]) => unknown) =>
-    db.raw(`CASE id ${runs.map(() => 'WHEN ? THEN ?').join(' ')} END`, runs.flatMap((r) => [r.runId, value(r)]) as Knex.RawBinding[]);
+  const caseOf = (value: (r: (typeof runs)[number]) => unknown) => valueById(db, runs.map((r) => [r.runId, value(r)] as const));
   await db('runs')
     .whereIn('id', runs.map((r) => r.runId))
     .update({
@@ -129,7 +128,7 @@ export function integrationRules(integration: IntegrationRecord, parties: RunPar
 }
 
 /** What an integration run reports in the run log. */
-export function runLogSummary(result: IntegrationRunResult): Record<string, unknown> {
+export function runLogSummary(result: IntegrationRunResult): { invoices: string[]; skipped: SkipCounts; deliveries: { sent: number; failed: number } } {
   return {
     invoices: result.invoices.map((i) => i.number),
     skipped: result.skipped,
@@ -218,7 +217,7 @@ export async function runCompanyIntegrations(deps: RunDeps, o: IntegrationsRunOp
     mode: 'auto',
     dryRun: o.dryRun,
     invoices: [],
-    skipped: { onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 },
+    skipped: emptySkipCounts(),
     deliveries: [],
     integrations: [],
   };

@@ -16,8 +16,8 @@ import type { Logger } from 'pino';
 import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
 import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
-import type { Knex } from 'knex';
-import type { EligibilityRules } from '../domain/eligibility.js';
+import { valueById } from '../db/bulk-insert.js';
+import { emptySkipCounts, type EligibilityRules } from '../domain/eligibility.js';
 import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-company.js';
 import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
 import { createAutoPartiesResolver, type RunParties } from '../pipeline/resolve-parties.js';
@@ -165,16 +165,10 @@ interface MemberOutcome {
   runId: number | null;
 }
 
-const noneSkipped = (): IntegrationRunResult['skipped'] => ({ onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 });
 const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 // A configuration problem waits for the next slot; anything else is tried again on the next tick
 const isConfigError = (err: Error) => err instanceof AppError && (err.code === 'INPUT' || err.code === 'NOT_FOUND');
 
-/**
- * One batch: claim; invoice the claimed companies in one transaction (alone, each, if that fails); deliver
- * the claimed integrations' pending deliveries; finish the run log; give each integration its next run
- * time and release it. Statements per batch, not per run.
- */
 /** The next run time of (schedule, time zone, slot due) as of the tick's time: pure, so computed once per tick. */
 type NextRun = (schedule: string | null, timezone: string, dueAt: number) => number;
 
@@ -188,6 +182,11 @@ function nextRunMemo(at: number): NextRun {
   };
 }
 
+/**
+ * One batch: claim; invoice the claimed companies in one transaction (alone, each, if that fails); deliver
+ * the claimed integrations' pending deliveries; finish the run log; give each integration its next run
+ * time and release it. Statements per batch, not per run.
+ */
 async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextRun): Promise<Array<TickRunSummary & { order: number }>> {
   const { db, clock } = deps;
   const started = clock.now();
@@ -321,8 +320,7 @@ async function runClaimedBatch(
 
   for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
   const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
-  const caseOf = (values: unknown[]) =>
-    db.raw(`CASE id ${outcomes.map(() => 'WHEN ? THEN ?').join(' ')} END`, outcomes.flatMap((o, i) => [o.integration.id, values[i]]) as Knex.RawBinding[]);
+  const caseOf = (values: unknown[]) => valueById(db, outcomes.map((o, i) => [o.integration.id, values[i]] as const));
   const released = await db('integrations')
     .whereIn('id', outcomes.map((o) => o.integration.id))
     .where('lease_owner', token)
@@ -342,22 +340,17 @@ async function runClaimedBatch(
 
   const ms = clock.now() - started;
   return outcomes.map((o) => {
-    const r = o.result;
+    const r = o.error ? null : o.result;
     const summary: TickRunSummary = {
       company: o.integration.companyCode,
       type: o.integration.type,
       dueAt: iso(o.dueAt),
-      invoices: r && !o.error ? r.invoices.map((i) => i.number) : [],
-      skipped: r && !o.error ? r.skipped : noneSkipped(),
-      deliveries: {
-        sent: r && !o.error ? r.deliveries.filter((d) => d.status === 'sent').length : 0,
-        failed: r && !o.error ? r.deliveries.filter((d) => d.status === 'failed').length : 0,
-      },
+      ...(r ? runLogSummary(r) : { invoices: [], skipped: emptySkipCounts(), deliveries: { sent: 0, failed: 0 } }),
       nextInvoiceAt: iso(o.nextInvoiceAt),
       ms,
       ...(o.error ? { error: o.error.message } : {}),
     };
-    const failedDelivery = !o.error ? r?.deliveries.find((d) => d.status === 'failed') : undefined;
+    const failedDelivery = r?.deliveries.find((d) => d.status === 'failed');
     if (failedDelivery) summary.deliveryError = `${failedDelivery.invoice}: ${failedDelivery.error ?? 'failed'}`;
     const fields = { event: 'integration-run', integration: o.integration.type, integrationId: o.integration.id, ...summary };
     if (o.error) deps.log.error(fields, 'integration run failed');
