@@ -1,8 +1,10 @@
 /**
  * Multi-row INSERTs built directly, for the bulk paths (load, invoice lines). knex's builder spends
  * more time per value than the database does; this writes `INSERT INTO t (cols) VALUES (?,…),(?,…)`
- * once per batch and passes the values through.
+ * once per batch and passes the values through. Large batches on MySQL/MariaDB go through
+ * `LOAD DATA LOCAL INFILE` from memory instead, about twice as fast (see loadRows).
  */
+import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { dialectOf } from './connect.js';
 
@@ -18,6 +20,11 @@ export async function bulkInsert(
   onResult?: (result: unknown) => void,
 ): Promise<void> {
   if (rows.length === 0) return;
+  if (onResult === undefined && rows.length >= LOAD_DATA_MIN_ROWS && dialectOf(trx) === 'mysql' && (await localInfileAllowed(trx))) {
+    onStatement?.();
+    await loadRows(trx, table, columns, rows);
+    return;
+  }
   const quote = dialectOf(trx) === 'mysql' ? (s: string) => `\`${s}\`` : (s: string) => `"${s}"`;
   const head = `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES `;
   const tuple = `(${columns.map(() => '?').join(', ')})`;
@@ -87,4 +94,54 @@ export async function insertReturningIds(
  */
 export function valueById(db: Knex | Knex.Transaction, entries: ReadonlyArray<readonly [number, unknown]>): Knex.Raw {
   return db.raw(`CASE id ${entries.map(() => 'WHEN ? THEN ?').join(' ')} END`, entries.flat() as Knex.RawBinding[]);
+}
+
+/** Below this many rows a multi-row INSERT is as quick as LOAD DATA's extra round trip. */
+const LOAD_DATA_MIN_ROWS = 2_000;
+/** Rows per chunk of the stream LOAD DATA reads (one protocol packet each, far below 16 MB). */
+const LOAD_DATA_CHUNK_ROWS = 1_000;
+
+/** Whether the server accepts `LOAD DATA LOCAL` (MariaDB's default; MySQL 8 turns it off). */
+async function localInfileAllowed(trx: Knex | Knex.Transaction): Promise<boolean> {
+  const [rows] = (await trx.raw('SELECT @@local_infile AS allowed')) as [Array<{ allowed: number | string }>];
+  return Number(rows[0]?.allowed) === 1;
+}
+
+/**
+ * Inserts rows with `LOAD DATA LOCAL INFILE`, the file being a stream of tab-separated rows built here
+ * (mysql2 hands the server our stream, never a file from disk). With LOCAL the server turns errors into
+ * warnings and skips duplicate keys, so anything but every row stored without a warning throws, and the
+ * caller's transaction rolls back.
+ */
+async function loadRows(trx: Knex | Knex.Transaction, table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): Promise<void> {
+  function* chunks(): Generator<Buffer> {
+    for (let start = 0; start < rows.length; start += LOAD_DATA_CHUNK_ROWS) {
+      let text = '';
+      const end = Math.min(rows.length, start + LOAD_DATA_CHUNK_ROWS);
+      for (let r = start; r < end; r++) {
+        const row = rows[r]!;
+        for (let c = 0; c < columns.length; c++) text += (c === 0 ? '' : '\t') + tsvField(row[c], table, columns[c]!);
+        text += '\n';
+      }
+      yield Buffer.from(text, 'utf8');
+    }
+  }
+  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE \`${table}\` CHARACTER SET utf8mb4 (${columns.map((c) => `\`${c}\``).join(', ')})`;
+  const [result] = (await trx.raw(sql).options({ infileStreamFactory: () => Readable.from(chunks()) })) as [{ affectedRows: number; warningStatus: number }];
+  if (result.affectedRows !== rows.length || result.warningStatus !== 0) {
+    throw new Error(`LOAD DATA into ${table} stored ${result.affectedRows} of ${rows.length} rows with ${result.warningStatus} warning(s)`);
+  }
+}
+
+/** One field of LOAD DATA's default format: \N for NULL, backslash escapes for \ tab newline CR NUL. */
+function tsvField(value: unknown, table: string, column: string): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'string') return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, escapeTsv) : value;
+  throw new Error(`${table}.${column}: cannot load a value of type ${typeof value}`);
+}
+
+function escapeTsv(c: string): string {
+  return c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0';
 }
