@@ -108,13 +108,19 @@ describe('a run killed inside its transaction', () => {
     // read the orders, waiting for its numbers: then kill it there.
     const conn = await mysql.createConnection(t.url);
     await conn.query('START TRANSACTION');
-    await conn.query("SELECT * FROM sequences FOR UPDATE");
+    await conn.query('SELECT * FROM sequences FOR UPDATE');
     const { child, done } = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%'");
+      // (not this query itself, whose text holds the pattern too)
+      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%' AND ID <> CONNECTION_ID()");
       if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
-      if (Date.now() > deadline) throw new Error(`the run never reached the sequence lock: ${(await Promise.race([done, Promise.resolve(null)]))?.stderr ?? ''}`);
+      if (Date.now() > deadline) {
+        const [list] = await conn.query('SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE INFO IS NOT NULL AND ID <> CONNECTION_ID()');
+        child.kill('SIGKILL');
+        await conn.end();
+        throw new Error(`the run never reached the sequence lock: ${JSON.stringify(list)} ${(await Promise.race([done, Promise.resolve(null)]))?.stderr ?? ''}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGKILL');
@@ -159,5 +165,53 @@ describe('a run killed inside its transaction', () => {
     expectContiguous(numbers, 'SUPA-');
     const left = await t.db('orders').whereNull('invoice_id').where('on_hold', false).count({ n: '*' }).first();
     expect(Number((left as { n: number }).n)).toBe(0);
+  });
+});
+
+describe('a load changing an order while a run invoices it (MariaDB)', () => {
+  it('waits for the run, then refuses the change: an invoiced order stays as invoiced', async () => {
+    t = await createTestDatabase('mariadb');
+    const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
+    const orders = companyOrders('RETB', 20).map((o) => ({ ...(o as Record<string, Json>), onHold: false }));
+    const load = await spawnCli(
+      ['load', writeJson({ companies: [supplier('SUPA'), dropship('RETB', 'SUPA')], users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders })],
+      env,
+    );
+    expect(load.code, load.stderr).toBe(0);
+    await t.db('sequences').insert({ owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id, prefix: 'SUPA-', padding: 6, next_value: 1, issued: 0, created_at: 0, updated_at: 0 });
+    const before = await t.db('orders').where('number', 'RETB-3').first('shipping_minor');
+
+    // The run stops inside its transaction (orders locked and read), waiting for the sequence row
+    const conn = await mysql.createConnection(t.url);
+    await conn.query('START TRANSACTION');
+    await conn.query('SELECT * FROM sequences FOR UPDATE');
+    const waitFor = async (pattern: string, what: string) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        // (not this query itself, whose text holds the pattern too)
+        const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [pattern]);
+        if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) return;
+        if (Date.now() > deadline) {
+          await conn.end(); // releases the sequence row, so that the database can be dropped
+          throw new Error(`${what} never started waiting`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const run = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
+    await waitFor('%from `sequences`%for update%', 'the run');
+    // A load changing one of those orders must wait for the run (it looks the order up with a lock)
+    const change = startCli(['load', writeJson({ orders: [{ ...(orders[3] as Record<string, Json>), shippingCost: '99.99' }] })], env);
+    await waitFor('%`number` in (%for update%', 'the load');
+    await conn.query('ROLLBACK');
+    await conn.end();
+
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(parseJsonOutput<RunJson>(ran).invoices.flatMap((i) => i.orders)).toContain('RETB-3');
+    const changed = await change.done;
+    expect(changed.code, changed.stdout + changed.stderr).toBe(2);
+    expect(changed.stderr).toMatch(/RETB-3 of RETB is already invoiced/);
+    expect(await t.db('orders').where('number', 'RETB-3').first('shipping_minor')).toEqual(before);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { chunk, inTransaction } from '../db/connect.js';
+import { chunk, dialectOf, inTransaction } from '../db/connect.js';
 import { bulkInsert, consecutiveIdsGuaranteed, insertReturningIds } from '../db/bulk-insert.js';
 import { toPricedItem, type OrderItemRow } from '../db/orders-repo.js';
 import type { Problem } from '../domain/errors.js';
@@ -433,10 +433,11 @@ async function findExistingOrders(trx: Knex.Transaction, records: OrderRecord[],
   for (const [companyId, { code, numbers }] of byCompany) {
     if (!withOrders.has(companyId)) continue;
     for (const part of chunk(numbers, 500)) {
-      const rows = (await trx('orders')
-        .where('company_id', companyId)
-        .whereIn('number', part)
-        .select('id', 'company_id', 'number', 'invoice_id')) as ExistingOrder[];
+      const query = trx('orders').where('company_id', companyId).whereIn('number', part).select('id', 'company_id', 'number', 'invoice_id');
+      // MySQL: locked, so that an order being invoiced right now is seen invoiced (its run holds the row
+      // until it commits) and no run can invoice it between this check and the write below
+      if (dialectOf(trx) === 'mysql') query.forUpdate();
+      const rows = (await query) as ExistingOrder[];
       for (const row of rows) found.set(`${code}\u0000${row.number}`, row);
     }
   }

@@ -115,18 +115,21 @@ export async function ensureSequence(db: Knex, owner: { id: number; code: string
   let known = knownSequences.get(db);
   if (!known) knownSequences.set(db, (known = new Set()));
   if (known.has(owner.id)) return;
-  await db('sequences')
-    .insert({
-      owner_company_id: owner.id,
-      prefix: defaultSequencePrefix(owner.code),
-      padding: DEFAULT_SEQUENCE_PADDING,
-      next_value: 1,
-      issued: 0,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict('owner_company_id')
-    .ignore();
+  // A plain read first: an INSERT meeting an existing row would wait for any run holding that row
+  if ((await db('sequences').where('owner_company_id', owner.id).first('owner_company_id')) === undefined) {
+    await db('sequences')
+      .insert({
+        owner_company_id: owner.id,
+        prefix: defaultSequencePrefix(owner.code),
+        padding: DEFAULT_SEQUENCE_PADDING,
+        next_value: 1,
+        issued: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('owner_company_id')
+      .ignore();
+  }
   known.add(owner.id);
 }
 
@@ -140,64 +143,65 @@ export function idsAreDerivable(db: Knex): Promise<boolean> {
 }
 
 /**
- * The companies' open orders as of `asOf`, with their items, in one query whatever their number: one row
- * per item, the order's columns repeated. With `lock` (MySQL), the same statement locks the company rows
- * (serialising runs of each company; in id order, so batches cannot deadlock) and the orders it reads.
+ * The companies' open orders as of `asOf`, with their items, whatever their number in a fixed number of
+ * queries. With `lock` (MySQL), the company rows are locked first, in id order (serialising runs of each
+ * company; batches cannot deadlock), then the orders read (exclusively) and their items (shared, so they
+ * are read as last committed and held until the transaction ends). Neither read asks the database for an
+ * order: sorting 100,000 orders there costs more than the read, and the engine orders them itself
+ * (orders chronologically, items by position).
  */
 async function selectCandidates(
   q: Knex,
   companyIds: readonly number[],
   asOf: number,
   lock: boolean,
+  onStatement: () => void = () => undefined,
 ): Promise<Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>> {
-  const query = q('companies as c')
-    .leftJoin('orders as o', (j) => j.on('o.company_id', '=', 'c.id').andOnNull('o.invoice_id').andOnVal('o.created_at', '<=', asOf))
-    .leftJoin('order_items as oi', 'oi.order_id', 'o.id')
-    .orderBy([
-      { column: 'c.id', order: 'asc' },
-      { column: 'o.id', order: 'asc' },
-      { column: 'oi.position', order: 'asc' },
-    ])
-    .select(
-      'c.id as company_id',
-      'o.id',
-      'o.number',
-      'o.status',
-      'o.on_hold',
-      'o.has_errors',
-      'o.created_at',
-      'o.currency',
-      'o.shipping_minor',
-      'o.unique_invoice',
-      'o.relating_to',
-      'oi.order_id',
-      'oi.sku',
-      'oi.description',
-      'oi.quantity',
-      'oi.unit_cost_price_e4',
-      'oi.tax_rate_bp',
-    );
-  if (companyIds.length === 1) query.where('c.id', companyIds[0]!);
-  else query.whereIn('c.id', companyIds);
-  if (lock) query.forUpdate();
-  const joined = (await query) as Array<CandidateRow & OrderItemRow & { company_id: number | string }>;
+  const forCompanies = <T extends Knex.QueryBuilder>(query: T, column: string): T =>
+    (companyIds.length === 1 ? query.where(column, companyIds[0]!) : query.whereIn(column, companyIds)) as T;
+  if (lock) {
+    onStatement();
+    await forCompanies(q('companies').select('id').orderBy('id'), 'id').forUpdate();
+  }
+  const orders = forCompanies(
+    q('orders')
+      .whereNull('invoice_id')
+      .where('created_at', '<=', asOf)
+      .select('company_id', 'id', 'number', 'status', 'on_hold', 'has_errors', 'created_at', 'currency', 'shipping_minor', 'unique_invoice', 'relating_to'),
+    'company_id',
+  );
+  if (lock) orders.forUpdate();
+  onStatement();
+  const orderRows = (await orders) as Array<CandidateRow & { company_id: number | string }>;
   const out = new Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>();
-  let current: { rows: CandidateRow[]; items: OrderItemRow[] } | undefined;
-  let currentCompany: number | string | null = null;
-  let lastId: number | string | null = null;
-  for (const r of joined) {
-    if (r.company_id !== currentCompany) {
-      currentCompany = r.company_id;
-      current = { rows: [], items: [] };
-      out.set(Number(r.company_id), current);
-      lastId = null;
-    }
-    if (r.id === null) continue; // the company row alone: no open orders
-    if (r.id !== lastId) {
-      current!.rows.push(r);
-      lastId = r.id;
-    }
-    if (r.order_id !== null) current!.items.push(r);
+  for (const id of companyIds) out.set(id, { rows: [], items: [] });
+  if (orderRows.length === 0) return out;
+
+  const items = forCompanies(
+    q('orders as o')
+      .join('order_items as oi', 'oi.order_id', 'o.id')
+      .whereNull('o.invoice_id')
+      .where('o.created_at', '<=', asOf)
+      .select('oi.order_id', 'oi.position', 'oi.sku', 'oi.description', 'oi.quantity', 'oi.unit_cost_price_e4', 'oi.tax_rate_bp'),
+    'o.company_id',
+  );
+  if (lock) items.forShare();
+  onStatement();
+  const itemsByOrder = new Map<string, Array<OrderItemRow & { position: number | string }>>();
+  for (const item of (await items) as Array<OrderItemRow & { position: number | string }>) {
+    const key = String(item.order_id);
+    const list = itemsByOrder.get(key);
+    if (list) list.push(item);
+    else itemsByOrder.set(key, [item]);
+  }
+  for (const r of orderRows) {
+    const found = out.get(Number(r.company_id));
+    if (!found) continue;
+    found.rows.push(r);
+    const list = itemsByOrder.get(String(r.id));
+    if (!list) continue;
+    if (!list.every((it, i) => i === 0 || Number(list[i - 1]!.position) < Number(it.position))) list.sort((a, b) => Number(a.position) - Number(b.position));
+    for (const it of list) found.items.push(it);
   }
   return out;
 }
@@ -405,11 +409,10 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     };
     const companyIds = [...buyerIds].sort((a, b) => a - b);
     // 1. Lock the companies' rows (concurrent runs of these companies wait here, then find nothing left)
-    //    and read their open orders with their items. MySQL does both in one locking SELECT; SQLite takes
-    //    the database's write lock with the first write.
+    //    and read their open orders with their items. MySQL locks with the SELECTs; SQLite takes the
+    //    database's write lock with the first write.
     if (!isMysql) await q(trx('companies').whereIn('id', companyIds).increment('run_count', 1));
-    const candidates = await selectCandidates(trx, companyIds, o.asOf, isMysql);
-    queries += 1;
+    const candidates = await selectCandidates(trx, companyIds, o.asOf, isMysql, () => queries++);
     const perMember = o.members.map((m) => {
       const found = candidates.get(m.parties.buyer.id) ?? { rows: [], items: [] };
       const { eligible, skipped } = classify(found.rows, found.items, m.rules);
