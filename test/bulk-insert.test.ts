@@ -5,7 +5,7 @@
  * nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Knex } from 'knex';
+import knex, { type Knex } from 'knex';
 import { bulkInsert } from '../src/db/bulk-insert.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
@@ -55,6 +55,22 @@ describe.each(databaseKinds)('bulk inserts on %s', (kind) => {
     await expect(t.db.transaction((trx) => bulkInsert(trx, 'users', COLUMNS, rows))).rejects.toThrow(/2500|duplicate|unique/i);
     expect(await readBack(t.db, 'dup')).toEqual([]);
   });
+
+  it('keeps NULL, the empty string, the text \\N and NULL, and escapes at field ends apart, in nullable columns', async () => {
+    await t.db.schema.createTable('bulk_probe', (table) => {
+      table.integer('id').primary();
+      table.string('text', 64).nullable();
+      table.bigInteger('amount').nullable();
+      table.boolean('flag').nullable();
+    });
+    const exact: Array<string | null | undefined> = [null, undefined, '', '\\N', 'NULL', '\\', 'a\\\tb', '\t', '\n', 'x\\', '\u0000', ' ', 'Zoë 東京 🧾'];
+    const rows = Array.from({ length: 2600 }, (_, i) => [i, exact[i % exact.length], i % 7 === 0 ? null : 9_007_199_254_740_991 - i, i % 3 === 0 ? null : i % 3 === 1]);
+    await t.db.transaction((trx) => bulkInsert(trx, 'bulk_probe', ['id', 'text', 'amount', 'flag'], rows));
+    const back = (await t.db('bulk_probe').orderBy('id').select('id', 'text', 'amount', 'flag')) as Array<{ id: number; text: string | null; amount: number | string | null; flag: number | boolean | null }>;
+    expect(back.map((r) => [Number(r.id), r.text, r.amount === null ? null : Number(r.amount), r.flag === null ? null : Boolean(r.flag)])).toEqual(
+      rows.map(([id, text, amount, flag]) => [id, text ?? null, amount, flag]),
+    );
+  });
 });
 
 describe('bulk inserts on mariadb, server settings', () => {
@@ -71,16 +87,20 @@ describe('bulk inserts on mariadb, server settings', () => {
     expect(await readBack(t.db, 'long')).toEqual([]);
   });
 
-  it('falls back to INSERTs on a server with local_infile off, storing the same rows', async () => {
-    const rows = users(2500, 'noinfile');
-    await t.db.raw('SET GLOBAL local_infile = 0');
+  it('falls back to INSERTs on a connection without LOCAL (a server or client that refuses it), storing the same rows', async () => {
+    const rows = users(2500, 'nolocal');
+    const noLocal = knex({ client: 'mysql2', connection: { uri: t.config.url, flags: '-LOCAL_FILES' } as Knex.MySql2ConnectionConfig, pool: { min: 0, max: 1 } });
     try {
-      const sent = await statementsOf(t.db, () => t.db.transaction((trx) => bulkInsert(trx, 'users', COLUMNS, rows)));
-      expect(sent.some((s) => s.startsWith('LOAD DATA'))).toBe(false);
+      const sent = await statementsOf(noLocal, () => noLocal.transaction((trx) => bulkInsert(trx, 'users', COLUMNS, rows)));
+      // refused once, then INSERTs in the same transaction
+      expect(sent.filter((s) => s.startsWith('LOAD DATA'))).toHaveLength(1);
       expect(sent.filter((s) => s.startsWith('INSERT INTO')).length).toBeGreaterThan(0);
+      expect(await readBack(t.db, 'nolocal')).toEqual(rows);
+      // and not asked again on that connection
+      const again = await statementsOf(noLocal, () => noLocal.transaction((trx) => bulkInsert(trx, 'users', COLUMNS, users(2500, 'second'))));
+      expect(again.filter((s) => s.startsWith('LOAD DATA'))).toHaveLength(0);
     } finally {
-      await t.db.raw('SET GLOBAL local_infile = 1');
+      await noLocal.destroy();
     }
-    expect(await readBack(t.db, 'noinfile')).toEqual(rows);
   });
 });

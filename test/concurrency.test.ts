@@ -199,10 +199,17 @@ describe('a load changing an order while a run invoices it (MariaDB)', () => {
       }
     };
     const run = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
-    await waitFor('%from `sequences`%for update%', 'the run');
-    // A load changing one of those orders must wait for the run (it looks the order up with a lock)
-    const change = startCli(['load', writeJson({ orders: [{ ...(orders[3] as Record<string, Json>), shippingCost: '99.99' }] })], env);
-    await waitFor('%`number` in (%for update%', 'the load');
+    let change: ReturnType<typeof startCli> | undefined;
+    try {
+      await waitFor('%from `sequences`%for update%', 'the run');
+      // A load changing one of those orders must wait for the run (it locks the company first)
+      change = startCli(['load', writeJson({ orders: [{ ...(orders[3] as Record<string, Json>), shippingCost: '99.99' }] })], env);
+      await waitFor('%from `companies` where `id` in (%for update%', 'the load');
+    } catch (error) {
+      run.child.kill('SIGKILL');
+      change?.child.kill('SIGKILL');
+      throw error;
+    }
     await conn.query('ROLLBACK');
     await conn.end();
 

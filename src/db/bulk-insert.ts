@@ -20,10 +20,9 @@ export async function bulkInsert(
   onResult?: (result: unknown) => void,
 ): Promise<void> {
   if (rows.length === 0) return;
-  if (onResult === undefined && rows.length >= LOAD_DATA_MIN_ROWS && dialectOf(trx) === 'mysql' && (await localInfileAllowed(trx))) {
+  if (onResult === undefined && rows.length >= LOAD_DATA_MIN_ROWS && dialectOf(trx) === 'mysql' && inTransaction(trx) && loadDataAllowed(trx)) {
     onStatement?.();
-    await loadRows(trx, table, columns, rows);
-    return;
+    if (await loadRows(trx, table, columns, rows)) return;
   }
   const quote = dialectOf(trx) === 'mysql' ? (s: string) => `\`${s}\`` : (s: string) => `"${s}"`;
   const head = `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES `;
@@ -101,45 +100,77 @@ const LOAD_DATA_MIN_ROWS = 2_000;
 /** Rows per chunk of the stream LOAD DATA reads (one protocol packet each, far below 16 MB). */
 const LOAD_DATA_CHUNK_ROWS = 1_000;
 
-/** Whether the server accepts `LOAD DATA LOCAL` (MariaDB's default; MySQL 8 turns it off). */
-async function localInfileAllowed(trx: Knex | Knex.Transaction): Promise<boolean> {
-  const [rows] = (await trx.raw('SELECT @@local_infile AS allowed')) as [Array<{ allowed: number | string }>];
-  return Number(rows[0]?.allowed) === 1;
+function inTransaction(trx: Knex | Knex.Transaction): trx is Knex.Transaction {
+  return (trx as Partial<Knex.Transaction>).isTransaction === true;
+}
+
+/** Connections (by their knex configuration) whose server refused LOAD DATA LOCAL: they get INSERTs. */
+const loadDataRefused = new WeakSet<object>();
+
+function loadDataAllowed(trx: Knex.Transaction): boolean {
+  return !loadDataRefused.has(trx.client.config as object);
 }
 
 /**
- * Inserts rows with `LOAD DATA LOCAL INFILE`, the file being a stream of tab-separated rows built here
- * (mysql2 hands the server our stream, never a file from disk). With LOCAL the server turns errors into
- * warnings and skips duplicate keys, so anything but every row stored without a warning throws, and the
- * caller's transaction rolls back.
+ * The server's refusals of LOCAL (local_infile off, the client's LOCAL_FILES flag off): MariaDB's
+ * ER_LOAD_INFILE_CAPABILITY_DISABLED, MySQL 8's ER_CLIENT_LOCAL_FILES_DISABLED, older servers'
+ * ER_NOT_ALLOWED_COMMAND. Each fails the statement before any row is read.
  */
-async function loadRows(trx: Knex | Knex.Transaction, table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): Promise<void> {
+const LOCAL_REFUSED = new Set([4166, 3948, 1148]);
+
+/**
+ * Inserts rows with `LOAD DATA LOCAL INFILE`, the file being a stream of tab-separated rows built here
+ * (mysql2 hands the server our stream, never a file from disk); false if the server refuses LOCAL, so the
+ * caller inserts instead. Only inside a transaction: with LOCAL the server turns errors into warnings and
+ * skips duplicate keys, so anything but every row stored without a warning throws, and the transaction
+ * rolls back. The format is spelled out (hex literals, whatever the sql_mode) rather than left to defaults.
+ */
+async function loadRows(trx: Knex.Transaction, table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): Promise<boolean> {
+  // Every value is checked before the first byte is sent: a stream that fails half-way would leave the
+  // rows before it stored
+  for (const row of rows) {
+    for (let c = 0; c < columns.length; c++) {
+      const v = row[c];
+      if (v !== null && v !== undefined && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint' && typeof v !== 'boolean') {
+        throw new Error(`${table}.${columns[c]}: cannot load a value of type ${typeof v}`);
+      }
+    }
+  }
   function* chunks(): Generator<Buffer> {
     for (let start = 0; start < rows.length; start += LOAD_DATA_CHUNK_ROWS) {
       let text = '';
       const end = Math.min(rows.length, start + LOAD_DATA_CHUNK_ROWS);
       for (let r = start; r < end; r++) {
         const row = rows[r]!;
-        for (let c = 0; c < columns.length; c++) text += (c === 0 ? '' : '\t') + tsvField(row[c], table, columns[c]!);
+        for (let c = 0; c < columns.length; c++) text += (c === 0 ? '' : '\t') + tsvField(row[c]);
         text += '\n';
       }
       yield Buffer.from(text, 'utf8');
     }
   }
-  const sql = `LOAD DATA LOCAL INFILE 'rows' INTO TABLE \`${table}\` CHARACTER SET utf8mb4 (${columns.map((c) => `\`${c}\``).join(', ')})`;
-  const [result] = (await trx.raw(sql).options({ infileStreamFactory: () => Readable.from(chunks()) })) as [{ affectedRows: number; warningStatus: number }];
+  const sql =
+    `LOAD DATA LOCAL INFILE 'rows' INTO TABLE \`${table}\` CHARACTER SET utf8mb4 ` +
+    `FIELDS TERMINATED BY X'09' ESCAPED BY X'5C' LINES TERMINATED BY X'0A' (${columns.map((c) => `\`${c}\``).join(', ')})`;
+  let result: { affectedRows: number; warningStatus: number };
+  try {
+    [result] = (await trx.raw(sql).options({ infileStreamFactory: () => Readable.from(chunks()) })) as [typeof result];
+  } catch (error) {
+    if (!LOCAL_REFUSED.has((error as { errno?: number }).errno ?? 0)) throw error;
+    loadDataRefused.add(trx.client.config as object);
+    return false;
+  }
   if (result.affectedRows !== rows.length || result.warningStatus !== 0) {
     throw new Error(`LOAD DATA into ${table} stored ${result.affectedRows} of ${rows.length} rows with ${result.warningStatus} warning(s)`);
   }
+  return true;
 }
 
-/** One field of LOAD DATA's default format: \N for NULL, backslash escapes for \ tab newline CR NUL. */
-function tsvField(value: unknown, table: string, column: string): string {
+/** One field in LOAD DATA's format: \N for NULL; backslash escapes for backslash, tab, newline, CR and NUL. */
+function tsvField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return value ? '1' : '0';
   if (typeof value === 'string') return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, escapeTsv) : value;
-  throw new Error(`${table}.${column}: cannot load a value of type ${typeof value}`);
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  return String(value);
 }
 
 function escapeTsv(c: string): string {

@@ -116,6 +116,7 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
 
   return inTransaction(db, async (trx) => {
     const problems = new ProblemList();
+    if (dialectOf(trx) === 'mysql') await lockCompanies(trx, [...companies.map((c) => c.value.code), ...orders.map((o) => o.value.company)]);
 
     // ---- companies: the graph as it will be after this load
     const existingRows = (await trx('companies').select(
@@ -407,6 +408,22 @@ function toOrderRecord(
   };
 }
 
+/**
+ * MySQL: locks the stored companies this load names (its companies, and those its orders belong to)
+ * before it reads or writes anything, in id order as the invoicing transaction locks them. A run of one
+ * of these companies that is under way finishes first, so its orders are then seen invoiced and a change
+ * to them is refused; no run starts on them until the load commits; and as both lock companies first and
+ * in the same order, a load and a run cannot deadlock. (SQLite has one writer at a time.)
+ */
+async function lockCompanies(trx: Knex.Transaction, codes: string[]): Promise<void> {
+  const ids: number[] = [];
+  for (const part of chunk([...new Set(codes)], 1000)) {
+    for (const r of (await trx('companies').whereIn('code', part).select('id')) as Array<{ id: number | string }>) ids.push(Number(r.id));
+  }
+  ids.sort((a, b) => a - b);
+  for (const part of chunk(ids, 1000)) await trx('companies').whereIn('id', part).orderBy('id').select('id').forUpdate();
+}
+
 interface ExistingOrder {
   id: number;
   company_id: number;
@@ -433,11 +450,10 @@ async function findExistingOrders(trx: Knex.Transaction, records: OrderRecord[],
   for (const [companyId, { code, numbers }] of byCompany) {
     if (!withOrders.has(companyId)) continue;
     for (const part of chunk(numbers, 500)) {
-      const query = trx('orders').where('company_id', companyId).whereIn('number', part).select('id', 'company_id', 'number', 'invoice_id');
-      // MySQL: locked, so that an order being invoiced right now is seen invoiced (its run holds the row
-      // until it commits) and no run can invoice it between this check and the write below
-      if (dialectOf(trx) === 'mysql') query.forUpdate();
-      const rows = (await query) as ExistingOrder[];
+      const rows = (await trx('orders')
+        .where('company_id', companyId)
+        .whereIn('number', part)
+        .select('id', 'company_id', 'number', 'invoice_id')) as ExistingOrder[];
       for (const row of rows) found.set(`${code}\u0000${row.number}`, row);
     }
   }

@@ -163,8 +163,13 @@ async function selectCandidates(
     onStatement();
     await forCompanies(q('companies').select('id').orderBy('id'), 'id').forUpdate();
   }
+  // Locking reads lock every row they scan: they are held to the (company, invoice, created) index, so
+  // that a plan scanning more could never lock (and wait for) other companies' orders
+  const ordersTable = (alias: string) =>
+    lock ? q.raw(`\`orders\` AS \`${alias}\` FORCE INDEX (\`orders_company_id_invoice_id_created_at_index\`)`) : q.raw(`?? AS ??`, ['orders', alias]);
   const orders = forCompanies(
-    q('orders')
+    q.queryBuilder()
+      .from(ordersTable('orders'))
       .whereNull('invoice_id')
       .where('created_at', '<=', asOf)
       .select('company_id', 'id', 'number', 'status', 'on_hold', 'has_errors', 'created_at', 'currency', 'shipping_minor', 'unique_invoice', 'relating_to'),
@@ -178,7 +183,8 @@ async function selectCandidates(
   if (orderRows.length === 0) return out;
 
   const items = forCompanies(
-    q('orders as o')
+    q.queryBuilder()
+      .from(ordersTable('o'))
       .join('order_items as oi', 'oi.order_id', 'o.id')
       .whereNull('o.invoice_id')
       .where('o.created_at', '<=', asOf)
