@@ -4,13 +4,17 @@
  */
 import type { Knex } from 'knex';
 import * as initialSchema from './001-initial-schema.js';
+import * as runsByIntegration from './002-runs-by-integration.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: ReadonlyArray<readonly [string, Migration]> = [['001-initial-schema', initialSchema]];
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['001-initial-schema', initialSchema],
+  ['002-runs-by-integration', runsByIntegration],
+];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
   getMigrations: async () => [...migrations],

@@ -725,6 +725,8 @@ describe('worker processes on mariadb', () => {
 
       // Killed mid-run: invoices committed, deliveries claimed but not sent, integrations still leased
       const issuedBefore = await count(t.db, 'invoices');
+      const runningBefore = await count(t.db, 'runs', (q) => q.where('status', 'running'));
+      expect(runningBefore).toBeGreaterThanOrEqual(3);
       expect(issuedBefore).toBeGreaterThanOrEqual(3);
       expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sending'))).toBeGreaterThanOrEqual(3);
       expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sent'))).toBe(0);
@@ -760,6 +762,11 @@ describe('worker processes on mariadb', () => {
       const resumed = report.ran.filter((r) => r.invoices.length === 0);
       expect(resumed.length).toBe(issuedBefore);
       for (const r of resumed) expect(r.deliveries).toEqual({ sent: 1, failed: 0 });
+      // The killed worker's run log entries are closed as interrupted, not left running; each integration
+      // has exactly one finished run besides
+      expect(await count(t.db, 'runs', (q) => q.where('status', 'running'))).toBe(0);
+      expect(await count(t.db, 'runs', (q) => q.where('status', 'failed').where('error', 'like', 'interrupted:%'))).toBe(runningBefore);
+      expect(await count(t.db, 'runs', (q) => q.where('status', 'ok'))).toBe(20);
     } finally {
       await smtp.stop();
     }

@@ -108,6 +108,15 @@ export async function startAutoRuns(db: Knex, runs: Array<{ parties: RunParties;
   return ids;
 }
 
+/** Run log entries of these integrations left `running` by a process that died: failed, interrupted. */
+export async function closeInterruptedRuns(db: Knex, integrationIds: number[], now: number): Promise<void> {
+  if (integrationIds.length === 0) return;
+  await db('runs')
+    .whereIn('integration_id', integrationIds)
+    .where('status', 'running')
+    .update({ status: 'failed', finished_at: now, error: 'interrupted: the process running it stopped before it finished; the next run redid its work' });
+}
+
 /** Finishes several runs in one statement. */
 export async function finishRuns(db: Knex, runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>, now: number): Promise<void> {
   if (runs.length === 0) return;

@@ -22,6 +22,7 @@ import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-compan
 import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
 import { createAutoPartiesResolver, type RunParties } from '../pipeline/resolve-parties.js';
 import {
+  closeInterruptedRuns,
   finishRuns,
   integrationRules,
   lastResultOf,
@@ -242,6 +243,9 @@ async function runClaimedBatch(
 
   try {
     if (ready.length > 0) {
+      // A run of these integrations still `running` in the log belongs to a process that died holding
+      // the lease this batch now holds: it is closed as interrupted (its work is redone by this run)
+      await closeInterruptedRuns(db, outcomes.map((o) => o.integration.id), clock.now());
       const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
       ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
       const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
