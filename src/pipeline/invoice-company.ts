@@ -193,9 +193,10 @@ async function selectCandidates(
   );
   if (lock) items.forShare();
   onStatement();
-  const itemsByOrder = new Map<string, Array<OrderItemRow & { position: number | string }>>();
-  for (const item of (await items) as Array<OrderItemRow & { position: number | string }>) {
-    const key = String(item.order_id);
+  type Item = OrderItemRow & { position: number | string };
+  const itemsByOrder = new Map<number, Item[]>();
+  for (const item of (await items) as Item[]) {
+    const key = Number(item.order_id);
     const list = itemsByOrder.get(key);
     if (list) list.push(item);
     else itemsByOrder.set(key, [item]);
@@ -204,9 +205,11 @@ async function selectCandidates(
     const found = out.get(Number(r.company_id));
     if (!found) continue;
     found.rows.push(r);
-    const list = itemsByOrder.get(String(r.id));
+    const list = itemsByOrder.get(Number(r.id));
     if (!list) continue;
-    if (!list.every((it, i) => i === 0 || Number(list[i - 1]!.position) < Number(it.position))) list.sort((a, b) => Number(a.position) - Number(b.position));
+    let sorted = true;
+    for (let i = 1; i < list.length && sorted; i++) sorted = Number(list[i - 1]!.position) < Number(list[i]!.position);
+    if (!sorted) list.sort((a, b) => Number(a.position) - Number(b.position));
     for (const it of list) found.items.push(it);
   }
   return out;
