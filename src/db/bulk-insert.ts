@@ -20,7 +20,8 @@ export async function bulkInsert(
   onResult?: (result: unknown) => void,
 ): Promise<void> {
   if (rows.length === 0) return;
-  if (onResult === undefined && rows.length >= LOAD_DATA_MIN_ROWS && dialectOf(trx) === 'mysql' && inTransaction(trx) && loadDataAllowed(trx)) {
+  // (a caller that needs each statement's result, for the ids it generated, gets INSERTs)
+  if (onResult === undefined && rows.length >= LOAD_DATA_MIN_ROWS && dialectOf(trx) === 'mysql' && isTransaction(trx) && loadDataAllowed(trx)) {
     onStatement?.();
     if (await loadRows(trx, table, columns, rows)) return;
   }
@@ -100,7 +101,7 @@ const LOAD_DATA_MIN_ROWS = 2_000;
 /** Rows per chunk of the stream LOAD DATA reads (one protocol packet each, far below 16 MB). */
 const LOAD_DATA_CHUNK_ROWS = 1_000;
 
-function inTransaction(trx: Knex | Knex.Transaction): trx is Knex.Transaction {
+function isTransaction(trx: Knex | Knex.Transaction): trx is Knex.Transaction {
   return (trx as Partial<Knex.Transaction>).isTransaction === true;
 }
 

@@ -148,7 +148,7 @@ export function idsAreDerivable(db: Knex): Promise<boolean> {
  * company; batches cannot deadlock), then the orders read (exclusively) and their items (shared, so they
  * are read as last committed and held until the transaction ends). Neither read asks the database for an
  * order: sorting 100,000 orders there costs more than the read, and the engine orders them itself
- * (orders chronologically, items by position).
+ * (orders chronologically; here, each order's items by position).
  */
 async function selectCandidates(
   q: Knex,
@@ -156,7 +156,7 @@ async function selectCandidates(
   asOf: number,
   lock: boolean,
   onStatement: () => void = () => undefined,
-): Promise<Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>> {
+): Promise<{ byCompany: Map<number, { rows: CandidateRow[] }>; itemsByOrder: Map<number, OrderItemRow[]> }> {
   const forCompanies = <T extends Knex.QueryBuilder>(query: T, column: string): T =>
     (companyIds.length === 1 ? query.where(column, companyIds[0]!) : query.whereIn(column, companyIds)) as T;
   if (lock) {
@@ -166,7 +166,7 @@ async function selectCandidates(
   // Locking reads lock every row they scan: they are held to the (company, invoice, created) index, so
   // that a plan scanning more could never lock (and wait for) other companies' orders
   const ordersTable = (alias: string) =>
-    lock ? q.raw(`\`orders\` AS \`${alias}\` FORCE INDEX (\`orders_company_id_invoice_id_created_at_index\`)`) : q.raw(`?? AS ??`, ['orders', alias]);
+    lock ? q.raw(`\`orders\` AS \`${alias}\` FORCE INDEX (\`orders_company_id_invoice_id_created_at_index\`)`) : `orders as ${alias}`;
   const orders = forCompanies(
     q.queryBuilder()
       .from(ordersTable('orders'))
@@ -178,9 +178,10 @@ async function selectCandidates(
   if (lock) orders.forUpdate();
   onStatement();
   const orderRows = (await orders) as Array<CandidateRow & { company_id: number | string }>;
-  const out = new Map<number, { rows: CandidateRow[]; items: OrderItemRow[] }>();
-  for (const id of companyIds) out.set(id, { rows: [], items: [] });
-  if (orderRows.length === 0) return out;
+  const out = new Map<number, { rows: CandidateRow[] }>();
+  for (const id of companyIds) out.set(id, { rows: [] });
+  const itemsByOrder = new Map<number, Array<OrderItemRow & { position: number | string }>>();
+  if (orderRows.length === 0) return { byCompany: out, itemsByOrder };
 
   const items = forCompanies(
     q.queryBuilder()
@@ -193,26 +194,15 @@ async function selectCandidates(
   );
   if (lock) items.forShare();
   onStatement();
-  type Item = OrderItemRow & { position: number | string };
-  const itemsByOrder = new Map<number, Item[]>();
-  for (const item of (await items) as Item[]) {
+  for (const item of (await items) as Array<OrderItemRow & { position: number | string }>) {
     const key = Number(item.order_id);
     const list = itemsByOrder.get(key);
     if (list) list.push(item);
     else itemsByOrder.set(key, [item]);
   }
-  for (const r of orderRows) {
-    const found = out.get(Number(r.company_id));
-    if (!found) continue;
-    found.rows.push(r);
-    const list = itemsByOrder.get(Number(r.id));
-    if (!list) continue;
-    let sorted = true;
-    for (let i = 1; i < list.length && sorted; i++) sorted = Number(list[i - 1]!.position) < Number(list[i]!.position);
-    if (!sorted) list.sort((a, b) => Number(a.position) - Number(b.position));
-    for (const it of list) found.items.push(it);
-  }
-  return out;
+  for (const list of itemsByOrder.values()) if (list.length > 1) list.sort((a, b) => Number(a.position) - Number(b.position));
+  for (const r of orderRows) out.get(Number(r.company_id))?.rows.push(r);
+  return { byCompany: out, itemsByOrder };
 }
 
 /** Prefix and padding of sequences that have issued numbers (and so can no longer change), per database. */
@@ -272,9 +262,9 @@ async function takeNumbers(
   return { first, ...format };
 }
 
-function classify(rows: CandidateRow[], items: OrderItemRow[], rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
+function classify(rows: CandidateRow[], itemsByOrder: Map<number, OrderItemRow[]>, rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
   const skipped = emptySkipCounts();
-  const eligible = new Map<number, EligibleOrder>();
+  const eligible: EligibleOrder[] = [];
   for (const r of rows) {
     const reason = skipReason(
       { status: r.status, onHold: Boolean(r.on_hold), hasErrors: Boolean(r.has_errors), createdAt: Number(r.created_at) },
@@ -284,7 +274,7 @@ function classify(rows: CandidateRow[], items: OrderItemRow[], rules: Eligibilit
       skipped[reason]++;
       continue;
     }
-    eligible.set(Number(r.id), {
+    eligible.push({
       id: Number(r.id),
       number: r.number,
       currency: r.currency,
@@ -292,13 +282,10 @@ function classify(rows: CandidateRow[], items: OrderItemRow[], rules: Eligibilit
       uniqueInvoice: Boolean(r.unique_invoice),
       relatingTo: r.relating_to,
       createdAt: Number(r.created_at),
-      items: [],
+      items: (itemsByOrder.get(Number(r.id)) ?? []).map(toPricedItem),
     });
   }
-  for (const it of items) {
-    eligible.get(Number(it.order_id))?.items.push(toPricedItem(it));
-  }
-  return { eligible: [...eligible.values()], skipped };
+  return { eligible, skipped };
 }
 
 function summarise(draft: InvoiceDraft, number: string, id: number | null, layout: string): IssuedInvoice {
@@ -328,8 +315,8 @@ export function snapshotOf(parties: RunParties): InvoiceSnapshot {
 
 /** A dry run: what would be invoiced, with the numbers it would take; writes nothing, locks nothing. */
 async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<InvoiceCompanyResult> {
-  const { rows, items } = (await selectCandidates(db, [o.parties.buyer.id], o.asOf, false)).get(o.parties.buyer.id) ?? { rows: [], items: [] };
-  const { eligible, skipped } = classify(rows, items, o.rules);
+  const { byCompany, itemsByOrder } = await selectCandidates(db, [o.parties.buyer.id], o.asOf, false);
+  const { eligible, skipped } = classify(byCompany.get(o.parties.buyer.id)?.rows ?? [], itemsByOrder, o.rules);
   const drafts = buildInvoiceDrafts(eligible);
   const seq = (await db('sequences').where('owner_company_id', o.parties.sequenceOwner.id).first()) as
     | { prefix: string; padding: number; next_value: number | string }
@@ -421,10 +408,9 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     //    and read their open orders with their items. MySQL locks with the SELECTs; SQLite takes the
     //    database's write lock with the first write.
     if (!isMysql) await q(trx('companies').whereIn('id', companyIds).increment('run_count', 1));
-    const candidates = await selectCandidates(trx, companyIds, o.asOf, isMysql, () => queries++);
+    const { byCompany, itemsByOrder } = await selectCandidates(trx, companyIds, o.asOf, isMysql, () => queries++);
     const perMember = o.members.map((m) => {
-      const found = candidates.get(m.parties.buyer.id) ?? { rows: [], items: [] };
-      const { eligible, skipped } = classify(found.rows, found.items, m.rules);
+      const { eligible, skipped } = classify(byCompany.get(m.parties.buyer.id)?.rows ?? [], itemsByOrder, m.rules);
       return { skipped, drafts: buildInvoiceDrafts(eligible) };
     });
     const total = perMember.reduce((s, m) => s + m.drafts.length, 0);

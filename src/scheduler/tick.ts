@@ -242,10 +242,10 @@ async function runClaimedBatch(
   if (outcomes.length === 0) return [];
 
   try {
+    // A run of these integrations still `running` in the log belongs to a process that died holding the
+    // lease this batch now holds: it is closed as interrupted (this run redoes its work)
+    await closeInterruptedRuns(db, outcomes.map((o) => o.integration.id), clock.now());
     if (ready.length > 0) {
-      // A run of these integrations still `running` in the log belongs to a process that died holding
-      // the lease this batch now holds: it is closed as interrupted (its work is redone by this run)
-      await closeInterruptedRuns(db, outcomes.map((o) => o.integration.id), clock.now());
       const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
       ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
       const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
@@ -379,13 +379,18 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
   const nextRun = nextRunMemo(at);
   try {
-    const ran = (await Promise.all(planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES)).map((batch) => limit(async () => (deps.stopping?.()
-              ? []
-              : runBatch(deps, batch, at, nextRun).catch((err: unknown) => {
-                  // Its integrations stay leased until the lease expires, then run again
-                  deps.log.error({ err, integrations: batch.members.map((m) => m.integration.id) }, 'batch failed');
-                  return [];
-                }))))))
+    const runOne = async (batch: Batch): Promise<Array<TickRunSummary & { order: number }>> => {
+      if (deps.stopping?.()) return [];
+      try {
+        return await runBatch(deps, batch, at, nextRun);
+      } catch (err) {
+        // Its integrations stay leased until the lease expires, then run again
+        deps.log.error({ err, integrations: batch.members.map((m) => m.integration.id) }, 'batch failed');
+        return [];
+      }
+    };
+    const batches = planBatches(due, parties, batchSizeForTick(due.length, deps.concurrency, deps.batch ?? BATCH_COMPANIES));
+    const ran = (await Promise.all(batches.map((batch) => limit(() => runOne(batch)))))
       .flat()
       .sort((a, b) => a.order - b.order)
       .map(({ order: _order, ...summary }) => summary);
