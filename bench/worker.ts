@@ -10,7 +10,8 @@
  * delivery, no run bookkeeping, no leases) for the same 10,000 companies loaded into a second database,
  * with the same concurrency: what the tick would take if numbering were all it did.
  *
- * `BENCH_WORKER_BOTH=1` gives every company both integrations instead (20,000 integration runs).
+ * `BENCH_WORKER_BOTH=1` gives every company both integrations instead (20,000 integration runs);
+ * `BENCH_WORKER_SUPPLIERS=4` a smaller tick (4 × 500 companies: 2,000 runs), for profiling.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,7 @@ interface TickJson {
 }
 
 export async function runWorkerBench(options: { suppliers?: number; companiesPerSupplier?: number; concurrency?: number; both?: boolean } = {}): Promise<Record<string, number>> {
-  const suppliers = options.suppliers ?? 20;
+  const suppliers = options.suppliers ?? Number(process.env.BENCH_WORKER_SUPPLIERS || 20);
   const companiesPerSupplier = options.companiesPerSupplier ?? 500;
   const concurrency = options.concurrency ?? Number(process.env.OMS_WORKER_CONCURRENCY || 8);
   const both = options.both ?? process.env.BENCH_WORKER_BOTH === '1';
