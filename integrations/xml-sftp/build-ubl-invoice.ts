@@ -20,6 +20,16 @@ const NS_CBC = 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponen
 const CUSTOMIZATION_ID = 'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0';
 const PROFILE_ID = 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0';
 const COMMERCIAL_INVOICE = '380';
+/**
+ * The document is built without DOM namespaces and its root gets the namespace declarations as text:
+ * xmlbuilder2's namespace-aware serializer copies a prefix map for every element, which made it the larger
+ * part of writing an invoice, while this document only ever uses the default namespace and `cac:`/`cbc:`,
+ * declared once on the root. The root's start tag is the first `<Invoice>` in the output (the XML
+ * declaration comes before it; text is escaped, so data can never produce it), and the output is
+ * byte for byte what the namespace-aware build gave.
+ */
+const ROOT_TAG = '<Invoice>';
+const ROOT_TAG_WITH_NAMESPACES = `<Invoice xmlns="${NS_INVOICE}" xmlns:cac="${NS_CAC}" xmlns:cbc="${NS_CBC}">`;
 /** UN/ECE rec 20 "piece" */
 const UNIT_CODE = 'H87';
 
@@ -37,11 +47,7 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
   const categoryOf = (rate: string): VatCategory =>
     outOfScope ? { id: 'O', percent: null } : { id: isZero(rate) ? 'Z' : 'S', percent: rate };
 
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(
-    NS_INVOICE,
-    'Invoice',
-    { 'xmlns:cac': NS_CAC, 'xmlns:cbc': NS_CBC },
-  );
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(null, 'Invoice');
   text(root, 'cbc:CustomizationID', CUSTOMIZATION_ID);
   text(root, 'cbc:ProfileID', PROFILE_ID);
   text(root, 'cbc:ID', doc.number);
@@ -69,7 +75,7 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
   for (const order of doc.orders) {
     for (const line of order.lines) addLine(root, line, order.number, doc.currency, categoryOf(line.taxRate));
   }
-  return `${root.end({ prettyPrint: true })}\n`;
+  return `${root.end({ prettyPrint: true }).replace(ROOT_TAG, ROOT_TAG_WITH_NAMESPACES)}\n`;
 }
 
 function addParty(parent: XmlNode, party: InvoiceParty, withVat: boolean): void {
@@ -166,11 +172,11 @@ function text(parent: XmlNode, name: string, value: string): XmlNode {
 }
 
 /**
- * A child element in its UBL namespace, named explicitly: xmlbuilder2 would otherwise look the prefix up
- * through the ancestors for every element (the larger part of building a long invoice).
+ * A child element by its qualified name (`cbc:ID`), outside the DOM's namespaces (`null`): the document
+ * uses three fixed prefixes, all declared on the root, so the prefixes are plain parts of the names.
  */
 function el(parent: XmlNode, name: string, attributes?: Record<string, string>): XmlNode {
-  return parent.ele(name.charCodeAt(1) === 0x62 /* cbc: */ ? NS_CBC : NS_CAC, name, attributes);
+  return parent.ele(null, name, attributes);
 }
 
 /** Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF) */
