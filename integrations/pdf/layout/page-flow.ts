@@ -73,6 +73,11 @@ export class PageFlow {
   }
 }
 
+/**
+ * Level 1: page content is repetitive operator text, which the fastest level already compresses about
+ * 4.3:1 (level 6: 5.3:1). Level 6 took 1.6–2× the time per page, the larger part of rendering a short
+ * invoice, to make the whole PDF about 2 % smaller (mostly it is the embedded fonts).
+ */
 export function deflateContent(text: string): Uint8Array {
-  return deflateSync(Buffer.from(text, 'latin1'), { level: 6 });
+  return deflateSync(Buffer.from(text, 'latin1'), { level: 1 });
 }
