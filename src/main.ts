@@ -94,6 +94,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
           'xml-sftp': sharedSftp ?? xmlSftp,
         },
         render: this.artefacts(),
+        warn: (err, message) => this.logger().warn({ err }, message),
         policy: {
           maxAttempts: config.delivery.maxAttempts,
           backoffSeconds: config.delivery.backoffSeconds,

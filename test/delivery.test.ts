@@ -728,3 +728,61 @@ describe('a run claiming its own deliveries on MariaDB', () => {
     }
   });
 });
+
+describe.each(databaseKinds)('a delivery that takes longer than its claim on %s', (kind) => {
+  it('stays claimed while it is being sent: another worker does not take it and send it again', async () => {
+    const t = await createTestDatabase(kind);
+    try {
+      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
+      expect((await runCli(['load', writeJson(dataset([{ code: 'SLOW', integrations: [emailIntegration({ enabled: false })] }], [order('SLOW', 'S-1')]))], env, { at: AT })).code).toBe(0);
+      expect((await runCli(['run', '--company', 'SLOW', '--as', USER], env, { at: AT })).code).toBe(0);
+      await t.db('integrations').update({ enabled: true });
+      const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
+      const invoice = Number(((await t.db('invoices').first('id')) as { id: number }).id);
+      const [deliveryId] = await t.db('deliveries').insert({ invoice_id: invoice, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+
+      // The first send is slow (a server that takes its time to accept a large message); it finishes when released
+      let sends = 0;
+      let release = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      let started = () => {};
+      const firstStarted = new Promise<void>((r) => (started = r));
+      const session: DeliverySession = {
+        async deliver() {
+          sends += 1;
+          if (sends > 1) return { detail: '250 sent again' };
+          started();
+          await released;
+          return { detail: '250 ok' };
+        },
+        async close() {},
+      };
+      const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const t0 = Date.now();
+      const outbox = () =>
+        createOutbox({
+          db: t.db,
+          clock: { now: () => AT + (Date.now() - t0) },
+          drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
+          render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+          // a claim of 0.3 s: the send below takes more than three of them
+          policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 0.3, concurrency: 8 },
+        });
+
+      const first = outbox().deliverPending({});
+      await firstStarted;
+      await new Promise((r) => setTimeout(r, 1200));
+      // Another worker's retry pass, long after the first claim would have run out
+      const second = await outbox().deliverPending({ retriesOnly: true });
+      expect(second).toEqual([]);
+      expect(sends).toBe(1);
+
+      release();
+      expect((await first).map((o) => [o.deliveryId, o.status])).toEqual([[Number(deliveryId), 'sent']]);
+      expect(sends).toBe(1);
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'claimed_until')).toEqual({ status: 'sent', attempts: 1, claimed_until: null });
+    } finally {
+      await t.destroy();
+    }
+  });
+});

@@ -42,6 +42,8 @@ export interface OutboxDeps {
   render: ArtefactRenderer;
   policy: DeliveryPolicy;
   random?: () => number;
+  /** Told when a claim could not be renewed (the delivery may then be taken and sent again by another worker) */
+  warn?: (err: unknown, message: string) => void;
 }
 
 interface Claimed {
@@ -187,6 +189,18 @@ async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: str
   return 'failed';
 }
 
+/** Moves the deadline of this batch's deliveries that are still being sent */
+async function renewClaims(deps: OutboxDeps, ids: number[]): Promise<void> {
+  try {
+    const until = deps.clock.now() + deps.policy.claimSeconds * 1000;
+    for (const part of chunk(ids, 500)) {
+      await deps.db('deliveries').whereIn('id', part).where('status', 'sending').update({ claimed_until: until });
+    }
+  } catch (err) {
+    deps.warn?.(err, 'could not renew the claim on deliveries in flight');
+  }
+}
+
 function describeError(err: unknown): { error: string; retryable: boolean } {
   const e = err as { message?: string; retryable?: boolean; name?: string };
   // Only DeliveryErrors say whether to retry; anything else is unexpected and retried with back-off
@@ -243,6 +257,10 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
     }
     const outcomes = new Map<number, DeliveryOutcome>();
     const recordSent = createSentRecorder(deps);
+    // The claim is renewed while the batch is in flight, as the scheduler's leases are: a batch that takes
+    // longer than one claim (a slow server, a large batch) is never taken and sent again by another worker
+    const unfinished = new Set(claimed.map((c) => c.id));
+    const renewal = setInterval(() => void renewClaims(deps, [...unfinished]), Math.max(100, (deps.policy.claimSeconds * 1000) / 3));
     // Sending holds one of the session's slots; recording does not (it waits to be written with others)
     const send = async (c: Claimed, session: DeliverySession | { error: unknown }): Promise<{ ok: true; receipt: string } | { ok: false; error: unknown }> => {
       try {
@@ -267,26 +285,31 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         error = d.error;
         status = await recordFailure(deps, c, d);
       }
+      unfinished.delete(c.id);
       const chars = missing.get(c.invoiceId);
       outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integrationId: c.integrationId, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
     };
     const sessionsAtOnce = pLimit(deps.policy.concurrency);
-    await Promise.all(
-      [...groups.values()].map((group) =>
-        sessionsAtOnce(async () => {
-          const first = group[0]!;
-          const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
-          // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
-          const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
-          try {
-            const inFlight = pLimit(deps.policy.concurrency);
-            await Promise.all(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent))));
-          } finally {
-            if (!('error' in session)) await session.close();
-          }
-        }),
-      ),
-    );
+    try {
+      await Promise.all(
+        [...groups.values()].map((group) =>
+          sessionsAtOnce(async () => {
+            const first = group[0]!;
+            const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
+            // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
+            const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
+            try {
+              const inFlight = pLimit(deps.policy.concurrency);
+              await Promise.all(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent))));
+            } finally {
+              if (!('error' in session)) await session.close();
+            }
+          }),
+        ),
+      );
+    } finally {
+      clearInterval(renewal);
+    }
     return claimed.map((c) => outcomes.get(c.id)!);
   }
 
