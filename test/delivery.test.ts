@@ -682,18 +682,27 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
   });
 });
 
+/**
+ * One company's invoice, made by a manual run while its email integration was off, then one pending
+ * delivery of it queued by hand: the outbox tests below drive that delivery themselves.
+ */
+async function oneInvoiceWithPendingEmail(t: TestDatabase, code: string): Promise<{ integration: number; deliveryId: number }> {
+  const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
+  expect((await runCli(['load', writeJson(dataset([{ code, integrations: [emailIntegration({ enabled: false })] }], [order(code, `${code}-1`)]))], env, { at: AT })).code).toBe(0);
+  expect((await runCli(['run', '--company', code, '--as', USER], env, { at: AT })).code).toBe(0);
+  await t.db('integrations').update({ enabled: true });
+  const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
+  const invoice = Number(((await t.db('invoices').first('id')) as { id: number }).id);
+  const [deliveryId] = await t.db('deliveries').insert({ invoice_id: invoice, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+  return { integration, deliveryId: Number(deliveryId) };
+}
+
 describe('a run claiming its own deliveries on MariaDB', () => {
   it('waits for a row another pass has locked instead of skipping it (which would leave it pending until the next scheduled run)', async () => {
     const t = await createTestDatabase('mariadb');
     const conn = await mysql.createConnection(t.url);
     try {
-      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
-      expect((await runCli(['load', writeJson(dataset([{ code: 'RETB', integrations: [emailIntegration({ enabled: false })] }], [order('RETB', 'B-1')]))], env, { at: AT })).code).toBe(0);
-      expect((await runCli(['run', '--company', 'RETB', '--as', USER], env, { at: AT })).code).toBe(0);
-      await t.db('integrations').update({ enabled: true });
-      const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
-      const invoice = Number(((await t.db('invoices').first('id')) as { id: number }).id);
-      const [deliveryId] = await t.db('deliveries').insert({ invoice_id: invoice, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+      const { integration, deliveryId } = await oneInvoiceWithPendingEmail(t, 'RETB');
 
       let delivered = 0;
       const session: DeliverySession = {
@@ -719,7 +728,7 @@ describe('a run claiming its own deliveries on MariaDB', () => {
       await new Promise((r) => setTimeout(r, 300));
       await conn.query('COMMIT');
 
-      expect((await pass).map((o) => [o.deliveryId, o.status])).toEqual([[Number(deliveryId), 'sent']]);
+      expect((await pass).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(delivered).toBe(1);
       expect(await t.db('deliveries').where('id', deliveryId).first('status')).toEqual({ status: 'sent' });
     } finally {
@@ -733,13 +742,7 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
   it('stays claimed while it is being sent: another worker does not take it and send it again', async () => {
     const t = await createTestDatabase(kind);
     try {
-      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
-      expect((await runCli(['load', writeJson(dataset([{ code: 'SLOW', integrations: [emailIntegration({ enabled: false })] }], [order('SLOW', 'S-1')]))], env, { at: AT })).code).toBe(0);
-      expect((await runCli(['run', '--company', 'SLOW', '--as', USER], env, { at: AT })).code).toBe(0);
-      await t.db('integrations').update({ enabled: true });
-      const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
-      const invoice = Number(((await t.db('invoices').first('id')) as { id: number }).id);
-      const [deliveryId] = await t.db('deliveries').insert({ invoice_id: invoice, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+      const { deliveryId } = await oneInvoiceWithPendingEmail(t, 'SLOW');
 
       // The first send is slow (a server that takes its time to accept a large message); it finishes when released
       let sends = 0;
@@ -778,7 +781,7 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
       expect(sends).toBe(1);
 
       release();
-      expect((await first).map((o) => [o.deliveryId, o.status])).toEqual([[Number(deliveryId), 'sent']]);
+      expect((await first).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(sends).toBe(1);
       expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'claimed_until')).toEqual({ status: 'sent', attempts: 1, claimed_until: null });
     } finally {
