@@ -683,18 +683,24 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
 });
 
 /**
- * One company's invoice, made by a manual run while its email integration was off, then one pending
- * delivery of it queued by hand: the outbox tests below drive that delivery themselves.
+ * A company's invoices (one per order), made by a manual run while its email integration was off, then
+ * one pending delivery of each queued by hand: the outbox tests below drive those deliveries themselves.
  */
-async function oneInvoiceWithPendingEmail(t: TestDatabase, code: string): Promise<{ integration: number; deliveryId: number }> {
+async function invoicesWithPendingEmail(t: TestDatabase, code: string, count = 1): Promise<{ integration: number; deliveryIds: number[] }> {
   const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
-  expect((await runCli(['load', writeJson(dataset([{ code, integrations: [emailIntegration({ enabled: false })] }], [order(code, `${code}-1`)]))], env, { at: AT })).code).toBe(0);
+  const orders = Array.from({ length: count }, (_, i) => order(code, `${code}-${i + 1}`, { uniqueInvoice: true }));
+  expect((await runCli(['load', writeJson(dataset([{ code, integrations: [emailIntegration({ enabled: false })] }], orders))], env, { at: AT })).code).toBe(0);
   expect((await runCli(['run', '--company', code, '--as', USER], env, { at: AT })).code).toBe(0);
   await t.db('integrations').update({ enabled: true });
   const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
-  const invoice = Number(((await t.db('invoices').first('id')) as { id: number }).id);
-  const [deliveryId] = await t.db('deliveries').insert({ invoice_id: invoice, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
-  return { integration, deliveryId: Number(deliveryId) };
+  const invoices = (await t.db('invoices').orderBy('id').select('id')) as Array<{ id: number }>;
+  expect(invoices).toHaveLength(count);
+  const deliveryIds: number[] = [];
+  for (const invoice of invoices) {
+    const [id] = await t.db('deliveries').insert({ invoice_id: invoice.id, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+    deliveryIds.push(Number(id));
+  }
+  return { integration, deliveryIds };
 }
 
 describe('a run claiming its own deliveries on MariaDB', () => {
@@ -702,7 +708,10 @@ describe('a run claiming its own deliveries on MariaDB', () => {
     const t = await createTestDatabase('mariadb');
     const conn = await mysql.createConnection(t.url);
     try {
-      const { integration, deliveryId } = await oneInvoiceWithPendingEmail(t, 'RETB');
+      const {
+        integration,
+        deliveryIds: [deliveryId],
+      } = await invoicesWithPendingEmail(t, 'RETB');
 
       let delivered = 0;
       const session: DeliverySession = {
@@ -738,11 +747,86 @@ describe('a run claiming its own deliveries on MariaDB', () => {
   });
 });
 
+describe('recording deliveries on MariaDB', () => {
+  it('records a delivery as sent even when its UPDATE is chosen as the victim of a deadlock (the statement is tried again)', async () => {
+    const t = await createTestDatabase('mariadb');
+    const other = await mysql.createConnection(t.url);
+    try {
+      const { deliveryIds } = await invoicesWithPendingEmail(t, 'DEAD', 2);
+      const [first, second] = deliveryIds as [number, number];
+      // Both deliveries are claimed and in flight; they are answered together once released
+      let sends = 0;
+      let release = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      let bothInFlight = () => {};
+      const inFlight = new Promise<void>((r) => (bothInFlight = r));
+      const session: DeliverySession = {
+        async deliver() {
+          sends += 1;
+          if (sends === 2) bothInFlight();
+          await released;
+          return { detail: '250 ok' };
+        },
+        async close() {},
+      };
+      const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const outbox = createOutbox({
+        db: t.db,
+        clock: { now: () => AT },
+        drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
+        render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+        policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 300, concurrency: 8 },
+      });
+      const pass = outbox.deliverPending({});
+      await inFlight;
+
+      // Another transaction, which has already written more (so InnoDB picks the outbox's statement as the
+      // victim), holds the second delivery's row
+      await other.query('CREATE TABLE deadlock_ballast (n INT PRIMARY KEY) ENGINE=InnoDB');
+      await other.query('START TRANSACTION');
+      await other.query(`INSERT INTO deadlock_ballast (n) VALUES ${Array.from({ length: 500 }, (_, i) => `(${i})`).join(',')}`);
+      await other.query('SELECT id FROM deliveries WHERE id = ? FOR UPDATE', [second]);
+
+      // Both are sent; their one "sent" UPDATE locks the first row, then waits for the second
+      release();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const [rows] = await other.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'update `deliveries` set `status` = %' AND ID <> CONNECTION_ID()");
+        if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
+        if (Date.now() > deadline) throw new Error('the outbox never wrote its "sent" UPDATE');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      // …and the other transaction now wants the first row: a deadlock, which the outbox's statement loses
+      await other.query('SELECT id FROM deliveries WHERE id = ? FOR UPDATE', [first]);
+      await other.query('ROLLBACK');
+
+      const outcomes = await pass;
+      expect(outcomes.map((o) => [o.deliveryId, o.status, o.error])).toEqual([
+        [first, 'sent', null],
+        [second, 'sent', null],
+      ]);
+      expect(sends).toBe(2);
+      expect(await t.db('deliveries').orderBy('id').select('id', 'status', 'attempts')).toEqual([
+        { id: first, status: 'sent', attempts: 1 },
+        { id: second, status: 'sent', attempts: 1 },
+      ]);
+      const [deadlocks] = await other.query("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'");
+      expect(Number((deadlocks as Array<{ Value: string }>)[0]!.Value)).toBeGreaterThan(0);
+    } finally {
+      await other.end();
+      await t.destroy();
+    }
+  });
+});
+
 describe.each(databaseKinds)('a delivery that takes longer than its claim on %s', (kind) => {
   it('stays claimed while it is being sent: another worker does not take it and send it again', async () => {
     const t = await createTestDatabase(kind);
     try {
-      const { deliveryId } = await oneInvoiceWithPendingEmail(t, 'SLOW');
+      const {
+        deliveryIds: [deliveryId],
+      } = await invoicesWithPendingEmail(t, 'SLOW');
 
       // The first send is slow (a server that takes its time to accept a large message); it finishes when released
       let sends = 0;

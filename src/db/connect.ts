@@ -87,18 +87,31 @@ function isRetryableConflict(err: unknown): boolean {
 }
 
 /**
- * Runs `fn` in a transaction, retried a few times when it loses a lock conflict (its effects were rolled
- * back, so running it again is safe). On MySQL every connection runs READ COMMITTED (see connectDatabase).
+ * Runs `fn` again, a few times, when it loses a lock conflict. For one statement outside a transaction
+ * (its own transaction, which the database rolled back) or a whole transaction (see inTransaction) only:
+ * never for a statement inside a larger transaction, whose earlier work the conflict has also undone.
+ *
+ * On MySQL/MariaDB two single-row-set UPDATEs can deadlock: one locks a row by its primary key and then
+ * needs a secondary index entry that it changes (a delivery's or a run's status), while another statement
+ * that found the row through that index holds the entry and waits for the row.
  */
-export async function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, attempts = 6): Promise<T> {
+export async function retryOnConflict<T>(fn: () => PromiseLike<T>, attempts = 6): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn);
+      return await fn();
     } catch (err) {
       if (attempt >= attempts || !isRetryableConflict(err)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
     }
   }
+}
+
+/**
+ * Runs `fn` in a transaction, retried a few times when it loses a lock conflict (its effects were rolled
+ * back, so running it again is safe). On MySQL every connection runs READ COMMITTED (see connectDatabase).
+ */
+export function inTransaction<T>(db: Knex, fn: (trx: Knex.Transaction) => Promise<T>, attempts = 6): Promise<T> {
+  return retryOnConflict(() => db.transaction(fn), attempts);
 }
 
 /** Splits rows into batches small enough for one multi-row INSERT on either database. */

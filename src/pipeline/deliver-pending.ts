@@ -12,7 +12,7 @@ import type { Knex } from 'knex';
 import pLimit from 'p-limit';
 import type { DeliveryArtefacts, DeliverySession, IntegrationDriver } from '../../integrations/contract.js';
 import { valueById } from '../db/bulk-insert.js';
-import { chunk, dialectOf, inTransaction } from '../db/connect.js';
+import { chunk, dialectOf, inTransaction, retryOnConflict } from '../db/connect.js';
 import type { PdfEmailerSettings, XmlSftpSettings, IntegrationType } from '../db/integrations-repo.js';
 import type { Clock } from '../domain/clock.js';
 import type { InvoiceDocument } from '../domain/invoice-document.js';
@@ -148,18 +148,20 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
       queue = queue.slice(items.length);
       const now = deps.clock.now();
       try {
-        await deps
-          .db('deliveries')
-          .whereIn('id', items.map((i) => i.id))
-          .update({
-            status: 'sent',
-            receipt: valueById(deps.db, items.map((i) => [i.id, i.receipt] as const)),
-            last_error: null,
-            sent_at: now,
-            claimed_until: null,
-            next_attempt_at: null,
-            updated_at: now,
-          });
+        await retryOnConflict(() =>
+          deps
+            .db('deliveries')
+            .whereIn('id', items.map((i) => i.id))
+            .update({
+              status: 'sent',
+              receipt: valueById(deps.db, items.map((i) => [i.id, i.receipt] as const)),
+              last_error: null,
+              sent_at: now,
+              claimed_until: null,
+              next_attempt_at: null,
+              updated_at: now,
+            }),
+        );
         for (const i of items) i.resolve();
       } catch (err) {
         for (const i of items) i.reject(err);
@@ -177,15 +179,19 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
 async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: string; retryable: boolean }): Promise<DeliveryOutcome['status']> {
   const now = deps.clock.now();
   const again = outcome.retryable && c.attempts < deps.policy.maxAttempts;
-  await deps.db('deliveries')
-    .where('id', c.id)
-    .update({
-      status: 'failed',
-      last_error: `${outcome.error}${again ? '' : outcome.retryable ? ` (gave up after ${c.attempts} attempts)` : ' (permanent failure: not retried)'}`,
-      next_attempt_at: again ? now + nextAttemptDelayMs(c.attempts, deps.policy, deps.random ?? Math.random) : null,
-      claimed_until: null,
-      updated_at: now,
-    });
+  const nextAttemptAt = again ? now + nextAttemptDelayMs(c.attempts, deps.policy, deps.random ?? Math.random) : null;
+  await retryOnConflict(() =>
+    deps
+      .db('deliveries')
+      .where('id', c.id)
+      .update({
+        status: 'failed',
+        last_error: `${outcome.error}${again ? '' : outcome.retryable ? ` (gave up after ${c.attempts} attempts)` : ' (permanent failure: not retried)'}`,
+        next_attempt_at: nextAttemptAt,
+        claimed_until: null,
+        updated_at: now,
+      }),
+  );
   return 'failed';
 }
 
@@ -194,7 +200,7 @@ async function renewClaims(deps: OutboxDeps, ids: number[]): Promise<void> {
   try {
     const until = deps.clock.now() + deps.policy.claimSeconds * 1000;
     for (const part of chunk(ids, 500)) {
-      await deps.db('deliveries').whereIn('id', part).where('status', 'sending').update({ claimed_until: until });
+      await retryOnConflict(() => deps.db('deliveries').whereIn('id', part).where('status', 'sending').update({ claimed_until: until }));
     }
   } catch (err) {
     deps.warn?.(err, 'could not renew the claim on deliveries in flight');

@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../domain/clock.js';
 import { emptySkipCounts, startingFromInstant, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
 import { insertReturningIds, valueById } from '../db/bulk-insert.js';
+import { retryOnConflict } from '../db/connect.js';
 import { inputError } from '../domain/errors.js';
 import { isValidDate, parseInstant } from '../domain/text-rules.js';
 import { listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
@@ -95,7 +96,7 @@ async function startRun(db: Knex, parties: RunParties, mode: 'auto' | 'manual', 
 }
 
 async function finishRun(db: Knex, runId: number, status: 'ok' | 'failed', report: unknown, error: string | null, now: number): Promise<void> {
-  await db('runs').where('id', runId).update({ status, finished_at: now, report: JSON.stringify(report), error });
+  await retryOnConflict(() => db('runs').where('id', runId).update({ status, finished_at: now, report: JSON.stringify(report), error }));
 }
 
 /** The run log entries of several automatic runs (the scheduler's batches), in one statement. */
@@ -111,24 +112,28 @@ export async function startAutoRuns(db: Knex, runs: Array<{ parties: RunParties;
 /** Run log entries of these integrations left `running` by a process that died: failed, interrupted. */
 export async function closeInterruptedRuns(db: Knex, integrationIds: number[], now: number): Promise<void> {
   if (integrationIds.length === 0) return;
-  await db('runs')
-    .whereIn('integration_id', integrationIds)
-    .where('status', 'running')
-    .update({ status: 'failed', finished_at: now, error: 'interrupted: the process running it stopped before it finished; the next run redid its work' });
+  await retryOnConflict(() =>
+    db('runs')
+      .whereIn('integration_id', integrationIds)
+      .where('status', 'running')
+      .update({ status: 'failed', finished_at: now, error: 'interrupted: the process running it stopped before it finished; the next run redid its work' }),
+  );
 }
 
 /** Finishes several runs in one statement. */
 export async function finishRuns(db: Knex, runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>, now: number): Promise<void> {
   if (runs.length === 0) return;
   const caseOf = (value: (r: (typeof runs)[number]) => unknown) => valueById(db, runs.map((r) => [r.runId, value(r)] as const));
-  await db('runs')
-    .whereIn('id', runs.map((r) => r.runId))
-    .update({
-      status: caseOf((r) => r.status),
-      finished_at: now,
-      report: caseOf((r) => (r.report === null ? null : JSON.stringify(r.report))),
-      error: caseOf((r) => r.error),
-    });
+  await retryOnConflict(() =>
+    db('runs')
+      .whereIn('id', runs.map((r) => r.runId))
+      .update({
+        status: caseOf((r) => r.status),
+        finished_at: now,
+        report: caseOf((r) => (r.report === null ? null : JSON.stringify(r.report))),
+        error: caseOf((r) => r.error),
+      }),
+  );
 }
 
 /** An integration's eligibility rules (its stored startingFrom may be bad: that is the run's input error). */
@@ -246,9 +251,11 @@ export async function runCompanyIntegrations(deps: RunDeps, o: IntegrationsRunOp
     if (missing.size > 0) report.missingCharacters = [...missing].sort();
     report.integrations!.push({ type: integration.type, invoices: result.invoices.map((i) => i.number), skipped: result.skipped });
     if (!o.dryRun) {
-      await db('integrations')
-        .where('id', integration.id)
-        .update({ last_run_at: asOf, last_result: JSON.stringify(lastResultOf(result)), updated_at: clock.now() });
+      await retryOnConflict(() =>
+        db('integrations')
+          .where('id', integration.id)
+          .update({ last_run_at: asOf, last_result: JSON.stringify(lastResultOf(result)), updated_at: clock.now() }),
+      );
     }
   }
   return report;

@@ -17,6 +17,7 @@ import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
 import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
 import { valueById } from '../db/bulk-insert.js';
+import { retryOnConflict } from '../db/connect.js';
 import { emptySkipCounts, type EligibilityRules } from '../domain/eligibility.js';
 import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-company.js';
 import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
@@ -80,11 +81,13 @@ async function initialiseFirstRuns(deps: TickDeps, at: number): Promise<number> 
     .whereNull('g.next_invoice_at')
     .select('g.id', 'c.timezone')) as Array<{ id: number; timezone: string }>;
   for (const r of rows) {
-    await deps
-      .db('integrations')
-      .where('id', r.id)
-      .whereNull('next_invoice_at')
-      .update({ next_invoice_at: firstRunAt(r.timezone, at), updated_at: deps.clock.now() });
+    await retryOnConflict(() =>
+      deps
+        .db('integrations')
+        .where('id', r.id)
+        .whereNull('next_invoice_at')
+        .update({ next_invoice_at: firstRunAt(r.timezone, at), updated_at: deps.clock.now() }),
+    );
   }
   return rows.length;
 }
@@ -96,13 +99,15 @@ async function initialiseFirstRuns(deps: TickDeps, at: number): Promise<number> 
  */
 async function claim(deps: TickDeps, ids: number[], at: number, token: string): Promise<Set<number>> {
   const now = deps.clock.now();
-  const changed = await deps
-    .db('integrations')
-    .whereIn('id', ids)
-    .where('enabled', true)
-    .where('next_invoice_at', '<=', at)
-    .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
-    .update({ lease_owner: token, lease_until: now + deps.leaseSeconds * 1000 });
+  const changed = await retryOnConflict(() =>
+    deps
+      .db('integrations')
+      .whereIn('id', ids)
+      .where('enabled', true)
+      .where('next_invoice_at', '<=', at)
+      .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
+      .update({ lease_owner: token, lease_until: now + deps.leaseSeconds * 1000 }),
+  );
   if (changed === ids.length) return new Set(ids);
   if (changed === 0) return new Set();
   const won = (await deps.db('integrations').whereIn('id', ids).where('lease_owner', token).select('id')) as Array<{ id: number | string }>;
@@ -197,11 +202,12 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   // The lease is renewed while the batch runs, so that a slow batch is never taken by another worker
   const renewal = setInterval(
     () =>
-      void db('integrations')
-        .whereIn('id', [...won])
-        .where('lease_owner', token)
-        .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 })
-        .catch((err: unknown) => deps.log.warn({ err }, 'could not renew a lease')),
+      void retryOnConflict(() =>
+        db('integrations')
+          .whereIn('id', [...won])
+          .where('lease_owner', token)
+          .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 }),
+      ).catch((err: unknown) => deps.log.warn({ err }, 'could not renew a lease')),
     Math.max(100, (deps.leaseSeconds * 1000) / 3),
   );
   try {
@@ -325,17 +331,19 @@ async function runClaimedBatch(
   for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
   const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
   const caseOf = (values: unknown[]) => valueById(db, outcomes.map((o, i) => [o.integration.id, values[i]] as const));
-  const released = await db('integrations')
-    .whereIn('id', outcomes.map((o) => o.integration.id))
-    .where('lease_owner', token)
-    .update({
-      next_invoice_at: caseOf(outcomes.map((o) => o.nextInvoiceAt)),
-      last_run_at: at,
-      last_result: caseOf(lastResults),
-      lease_owner: null,
-      lease_until: null,
-      updated_at: clock.now(),
-    });
+  const released = await retryOnConflict(() =>
+    db('integrations')
+      .whereIn('id', outcomes.map((o) => o.integration.id))
+      .where('lease_owner', token)
+      .update({
+        next_invoice_at: caseOf(outcomes.map((o) => o.nextInvoiceAt)),
+        last_run_at: at,
+        last_result: caseOf(lastResults),
+        lease_owner: null,
+        lease_until: null,
+        updated_at: clock.now(),
+      }),
+  );
 
   if (released !== outcomes.length) {
     // Not expected while the lease is renewed; if it happens, another worker has run these integrations
