@@ -655,11 +655,13 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
         async close() {},
       };
       const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const warnings: string[] = [];
       const outbox = createOutbox({
         db: t.db,
         clock: { now: () => (now += 1000) },
         drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
         render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+        warn: (err: unknown, message: string) => warnings.push(`${message}: ${String(err)}`),
         policy: { maxAttempts: 6, backoffSeconds: 1, claimSeconds: 300, concurrency: 8 },
       });
 
@@ -676,6 +678,7 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       expect(retried).toHaveLength(count);
       expect(attempts).toBe(2 * count);
       expect((await list()).filter((d) => d.status !== 'failed' || d.attempts !== 2)).toEqual([]);
+      expect(warnings).toEqual([]);
     } finally {
       await t.destroy();
     }
@@ -722,11 +725,13 @@ describe('a run claiming its own deliveries on MariaDB', () => {
         async close() {},
       };
       const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const warnings: string[] = [];
       const outbox = createOutbox({
         db: t.db,
         clock: { now: () => AT },
         drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
         render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+        warn: (err: unknown, message: string) => warnings.push(`${message}: ${String(err)}`),
         policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 300, concurrency: 8 },
       });
 
@@ -740,6 +745,7 @@ describe('a run claiming its own deliveries on MariaDB', () => {
       expect((await pass).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(delivered).toBe(1);
       expect(await t.db('deliveries').where('id', deliveryId).first('status')).toEqual({ status: 'sent' });
+      expect(warnings).toEqual([]);
     } finally {
       await conn.end();
       await t.destroy();
@@ -770,11 +776,13 @@ describe('recording deliveries on MariaDB', () => {
         async close() {},
       };
       const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const warnings: string[] = [];
       const outbox = createOutbox({
         db: t.db,
         clock: { now: () => AT },
         drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
         render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+        warn: (err: unknown, message: string) => warnings.push(`${message}: ${String(err)}`),
         policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 300, concurrency: 8 },
       });
       const pass = outbox.deliverPending({});
@@ -787,16 +795,25 @@ describe('recording deliveries on MariaDB', () => {
       await other.query(`INSERT INTO deadlock_ballast (n) VALUES ${Array.from({ length: 500 }, (_, i) => `(${i})`).join(',')}`);
       await other.query('SELECT id FROM deliveries WHERE id = ? FOR UPDATE', [second]);
 
+      const deadlocks = async () => {
+        const [rows] = await other.query("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'");
+        return Number((rows as Array<{ Value: string }>)[0]!.Value);
+      };
+      const deadlocksBefore = await deadlocks();
+
       // Both are sent; their one "sent" UPDATE locks the first row, then waits for the second
       release();
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const [rows] = await other.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'update `deliveries` set `status` = %' AND ID <> CONNECTION_ID()");
-        if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
-        if (Date.now() > deadline) throw new Error('the outbox never wrote its "sent" UPDATE');
+        // The outbox's UPDATE is running, and some statement is waiting for a row lock (only it can be)
+        const [rows] = await other.query(
+          "SELECT (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'update `deliveries` set `status` = %') AS updating, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_ROW_LOCK_CURRENT_WAITS') AS waits",
+        );
+        const { updating, waits } = (rows as Array<{ updating: number; waits: string }>)[0]!;
+        if (Number(updating) > 0 && Number(waits) > 0) break;
+        if (Date.now() > deadline) throw new Error('the outbox\'s "sent" UPDATE never waited for the locked row');
         await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 100));
       // …and the other transaction now wants the first row: a deadlock, which the outbox's statement loses
       await other.query('SELECT id FROM deliveries WHERE id = ? FOR UPDATE', [first]);
       await other.query('ROLLBACK');
@@ -811,8 +828,8 @@ describe('recording deliveries on MariaDB', () => {
         { id: first, status: 'sent', attempts: 1 },
         { id: second, status: 'sent', attempts: 1 },
       ]);
-      const [deadlocks] = await other.query("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'");
-      expect(Number((deadlocks as Array<{ Value: string }>)[0]!.Value)).toBeGreaterThan(0);
+      expect(await deadlocks()).toBe(deadlocksBefore + 1);
+      expect(warnings).toEqual([]);
     } finally {
       await other.end();
       await t.destroy();
@@ -845,6 +862,7 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
         async close() {},
       };
       const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const warnings: string[] = [];
       const t0 = Date.now();
       const outbox = () =>
         createOutbox({
@@ -852,13 +870,14 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
           clock: { now: () => AT + (Date.now() - t0) },
           drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
           render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
-          // a claim of 0.3 s: the send below takes more than three of them
-          policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 0.3, concurrency: 8 },
+          warn: (err: unknown, message: string) => warnings.push(`${message}: ${String(err)}`),
+          // a claim of 1.5 s, renewed every 0.5 s: the send below takes more than three of them
+          policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 1.5, concurrency: 8 },
         });
 
       const first = outbox().deliverPending({});
       await firstStarted;
-      await new Promise((r) => setTimeout(r, 1200));
+      await new Promise((r) => setTimeout(r, 5000));
       // Another worker's retry pass, long after the first claim would have run out
       const second = await outbox().deliverPending({ retriesOnly: true });
       expect(second).toEqual([]);
@@ -868,6 +887,62 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
       expect((await first).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(sends).toBe(1);
       expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'claimed_until')).toEqual({ status: 'sent', attempts: 1, claimed_until: null });
+      expect(warnings).toEqual([]);
+    } finally {
+      await t.destroy();
+    }
+  });
+});
+
+describe.each(databaseKinds)('a delivery that was sent but cannot be recorded on %s', (kind) => {
+  it('is not marked failed for a back-off retry: it stays claimed, and is sent again once the claim runs out', async () => {
+    const t = await createTestDatabase(kind);
+    try {
+      const {
+        deliveryIds: [deliveryId],
+      } = await invoicesWithPendingEmail(t, 'NOREC');
+      let sends = 0;
+      const session: DeliverySession = {
+        async deliver() {
+          sends += 1;
+          return { detail: `250 ok #${sends}` };
+        },
+        async close() {},
+      };
+      const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+      const warnings: string[] = [];
+      let now = AT;
+      const outbox = createOutbox({
+        db: t.db,
+        clock: { now: () => now },
+        drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
+        render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+        warn: (_err: unknown, message: string) => warnings.push(message),
+        policy: { maxAttempts: 6, backoffSeconds: 60, claimSeconds: 300, concurrency: 8 },
+      });
+
+      // The database refuses to record the delivery as sent (as a full disk would)
+      await t.db.raw(
+        kind === 'sqlite'
+          ? "CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+          : "CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries FOR EACH ROW BEGIN IF NEW.status = 'sent' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'disk full'; END IF; END",
+      );
+      const [outcome] = await outbox.deliverPending({});
+      expect(sends).toBe(1);
+      expect(outcome).toMatchObject({ deliveryId, status: 'failed' });
+      expect(outcome!.error).toMatch(/^sent \(250 ok #1\), but recording it failed: .*disk full.*; it will be sent again once its claim runs out$/);
+      expect(warnings).toEqual([`delivery ${deliveryId} was sent but could not be recorded as sent`]);
+      // Still claimed: no back-off retry takes it while the claim lasts
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'next_attempt_at', 'claimed_until')).toEqual({ status: 'sending', next_attempt_at: null, claimed_until: AT + 300_000 });
+      now = AT + 120_000;
+      expect(await outbox.deliverPending({ retriesOnly: true })).toEqual([]);
+
+      // Once the database takes writes again and the claim has run out, the retry pass sends it again
+      await t.db.raw('DROP TRIGGER refuse_sent');
+      now = AT + 301_000;
+      expect((await outbox.deliverPending({ retriesOnly: true })).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
+      expect(sends).toBe(2);
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'receipt')).toEqual({ status: 'sent', attempts: 2, receipt: '250 ok #2' });
     } finally {
       await t.destroy();
     }

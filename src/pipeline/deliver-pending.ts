@@ -42,8 +42,8 @@ export interface OutboxDeps {
   render: ArtefactRenderer;
   policy: DeliveryPolicy;
   random?: () => number;
-  /** Told when a claim could not be renewed (the delivery may then be taken and sent again by another worker) */
-  warn?: (err: unknown, message: string) => void;
+  /** Told when a claim could not be renewed, or a delivery that was sent could not be recorded */
+  warn: (err: unknown, message: string) => void;
 }
 
 interface Claimed {
@@ -75,9 +75,10 @@ export interface DeliveryFilter {
  * Claims up to CLAIM_BATCH deliveries that are due as of `asOf` (the start of the pass: see deliverPending).
  * The claim itself (its deadline) runs on the clock's current time.
  */
-async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Promise<Claimed[]> {
+async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Promise<{ claimed: Claimed[]; until: number }> {
   const { db, clock, policy } = deps;
   const now = clock.now();
+  const until = now + policy.claimSeconds * 1000;
   return inTransaction(db, async (trx) => {
     const q = trx('deliveries as d')
       .join('integrations as g', 'g.id', 'd.integration_id')
@@ -121,9 +122,9 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Pr
     for (const ids of chunk(claimed.map((c) => c.id), 500)) {
       await trx('deliveries')
         .whereIn('id', ids)
-        .update({ status: 'sending', claimed_until: now + policy.claimSeconds * 1000, attempts: trx.raw('attempts + 1'), updated_at: now });
+        .update({ status: 'sending', claimed_until: until, attempts: trx.raw('attempts + 1'), updated_at: now });
     }
-    return claimed;
+    return { claimed, until };
   });
 }
 
@@ -195,16 +196,48 @@ async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: str
   return 'failed';
 }
 
-/** Moves the deadline of this batch's deliveries that are still being sent */
-async function renewClaims(deps: OutboxDeps, ids: number[]): Promise<void> {
-  try {
+interface ClaimRenewal {
+  /** The delivery is recorded (or left to expire): its claim is no longer renewed */
+  done(id: number): void;
+  stop(): void;
+}
+
+/**
+ * Renews a batch's claim every third of its length until stopped, as the scheduler's leases are, so that
+ * a batch that takes longer than one claim (a slow server, a large batch) is not taken and sent again by
+ * another worker. Only rows still `sending` under a deadline this batch wrote are moved: a claim that ran
+ * out anyway (renewals failing, the process stalled) and was taken by another worker stays theirs.
+ */
+function renewWhileInFlight(deps: OutboxDeps, claimed: Claimed[], firstUntil: number): ClaimRenewal {
+  const unfinished = new Set(claimed.map((c) => c.id));
+  const ours = [firstUntil];
+  let renewing = false;
+  const renew = async () => {
     const until = deps.clock.now() + deps.policy.claimSeconds * 1000;
-    for (const part of chunk(ids, 500)) {
-      await retryOnConflict(() => deps.db('deliveries').whereIn('id', part).where('status', 'sending').update({ claimed_until: until }));
+    // Noted before it is written, so that rows a partly failed renewal did move are still recognised
+    ours.push(until);
+    try {
+      for (const part of chunk([...unfinished], 500)) {
+        await retryOnConflict(() => deps.db('deliveries').whereIn('id', part).where('status', 'sending').whereIn('claimed_until', ours).update({ claimed_until: until }));
+      }
+    } catch (err) {
+      deps.warn(err, 'could not renew the claim on deliveries in flight; another worker may send them again once it runs out');
     }
-  } catch (err) {
-    deps.warn?.(err, 'could not renew the claim on deliveries in flight');
-  }
+  };
+  const timer = setInterval(() => {
+    // One renewal at a time: a slow one (waiting for a lock) is not stacked up behind
+    if (renewing || unfinished.size === 0) return;
+    renewing = true;
+    void renew().finally(() => (renewing = false));
+  }, Math.max(100, (deps.policy.claimSeconds * 1000) / 3));
+  timer.unref();
+  return { done: (id) => unfinished.delete(id), stop: () => clearInterval(timer) };
+}
+
+/** The first rejection among settled promises, thrown once all of them have settled */
+function throwFirstRejection(results: PromiseSettledResult<unknown>[]): void {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function describeError(err: unknown): { error: string; retryable: boolean } {
@@ -214,7 +247,7 @@ function describeError(err: unknown): { error: string; retryable: boolean } {
 }
 
 export function createOutbox(deps: OutboxDeps): Deliverer {
-  async function deliverBatch(claimed: Claimed[], known: Map<number, InvoiceDocument>): Promise<DeliveryOutcome[]> {
+  async function deliverBatch(claimed: Claimed[], known: Map<number, InvoiceDocument>, renewal: ClaimRenewal): Promise<DeliveryOutcome[]> {
     const wanted = [...new Set(claimed.map((c) => c.invoiceId))];
     const docs = await loadInvoiceDocuments(deps.db, wanted.filter((id) => !known.has(id)));
     for (const id of wanted) if (known.has(id)) docs.set(id, known.get(id)!);
@@ -263,10 +296,6 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
     }
     const outcomes = new Map<number, DeliveryOutcome>();
     const recordSent = createSentRecorder(deps);
-    // The claim is renewed while the batch is in flight, as the scheduler's leases are: a batch that takes
-    // longer than one claim (a slow server, a large batch) is never taken and sent again by another worker
-    const unfinished = new Set(claimed.map((c) => c.id));
-    const renewal = setInterval(() => void renewClaims(deps, [...unfinished]), Math.max(100, (deps.policy.claimSeconds * 1000) / 3));
     // Sending holds one of the session's slots; recording does not (it waits to be written with others)
     const send = async (c: Claimed, session: DeliverySession | { error: unknown }): Promise<{ ok: true; receipt: string } | { ok: false; error: unknown }> => {
       try {
@@ -282,40 +311,46 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
     const record = async (c: Claimed, sent: Awaited<ReturnType<typeof send>>): Promise<void> => {
       let status: DeliveryOutcome['status'];
       let error: string | null = null;
-      try {
-        if (!sent.ok) throw sent.error;
-        await recordSent(c, sent.receipt);
-        status = 'sent';
-      } catch (err) {
-        const d = describeError(err);
+      if (sent.ok) {
+        try {
+          await recordSent(c, sent.receipt);
+          status = 'sent';
+        } catch (err) {
+          // Sent, but the database did not take the record: not a delivery failure to retry on a back-off.
+          // The row stays claimed until its claim runs out, then it is sent again (at-least-once).
+          deps.warn(err, `delivery ${c.id} was sent but could not be recorded as sent`);
+          status = 'failed';
+          error = `sent (${sent.receipt}), but recording it failed: ${describeError(err).error}; it will be sent again once its claim runs out`;
+        }
+      } else {
+        const d = describeError(sent.error);
         error = d.error;
         status = await recordFailure(deps, c, d);
       }
-      unfinished.delete(c.id);
+      renewal.done(c.id);
       const chars = missing.get(c.invoiceId);
       outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integrationId: c.integrationId, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
     };
     const sessionsAtOnce = pLimit(deps.policy.concurrency);
-    try {
-      await Promise.all(
-        [...groups.values()].map((group) =>
-          sessionsAtOnce(async () => {
-            const first = group[0]!;
-            const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
-            // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
-            const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
-            try {
-              const inFlight = pLimit(deps.policy.concurrency);
-              await Promise.all(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent))));
-            } finally {
-              if (!('error' in session)) await session.close();
-            }
-          }),
-        ),
-      );
-    } finally {
-      clearInterval(renewal);
-    }
+    // Every delivery is let finish (and its session closed after its last one) before a failure to record
+    // one is passed on, so none is left in flight without its claim being renewed
+    const groupResults = await Promise.allSettled(
+      [...groups.values()].map((group) =>
+        sessionsAtOnce(async () => {
+          const first = group[0]!;
+          const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
+          // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
+          const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
+          try {
+            const inFlight = pLimit(deps.policy.concurrency);
+            throwFirstRejection(await Promise.allSettled(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent)))));
+          } finally {
+            if (!('error' in session)) await session.close();
+          }
+        }),
+      ),
+    );
+    throwFirstRejection(groupResults);
     return claimed.map((c) => outcomes.get(c.id)!);
   }
 
@@ -328,9 +363,14 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
       const asOf = deps.clock.now();
       const known = filter.known ? await assembleInvoiceDocuments(deps.db, filter.known) : new Map<number, InvoiceDocument>();
       for (;;) {
-        const claimed = await claim(deps, filter, asOf);
+        const { claimed, until } = await claim(deps, filter, asOf);
         if (claimed.length === 0) break;
-        outcomes.push(...(await deliverBatch(claimed, known)));
+        const renewal = renewWhileInFlight(deps, claimed, until);
+        try {
+          outcomes.push(...(await deliverBatch(claimed, known, renewal)));
+        } finally {
+          renewal.stop();
+        }
         if (claimed.length < CLAIM_BATCH) break;
       }
       return outcomes;
