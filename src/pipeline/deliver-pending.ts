@@ -13,6 +13,7 @@ import pLimit from 'p-limit';
 import type { DeliveryArtefacts, DeliverySession, IntegrationDriver } from '../../integrations/contract.js';
 import { valueById } from '../db/bulk-insert.js';
 import { chunk, dialectOf, inTransaction, retryOnConflict } from '../db/connect.js';
+import { renewEvery, type Renewal } from '../db/leases.js';
 import type { PdfEmailerSettings, XmlSftpSettings, IntegrationType } from '../db/integrations-repo.js';
 import type { Clock } from '../domain/clock.js';
 import type { InvoiceDocument } from '../domain/invoice-document.js';
@@ -196,23 +197,22 @@ async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: str
   return 'failed';
 }
 
-interface ClaimRenewal {
+interface ClaimRenewal extends Renewal {
   /** The delivery is recorded (or left to expire): its claim is no longer renewed */
   done(id: number): void;
-  stop(): void;
 }
 
 /**
- * Renews a batch's claim every third of its length until stopped, as the scheduler's leases are, so that
- * a batch that takes longer than one claim (a slow server, a large batch) is not taken and sent again by
- * another worker. Only rows still `sending` under a deadline this batch wrote are moved: a claim that ran
- * out anyway (renewals failing, the process stalled) and was taken by another worker stays theirs.
+ * Renews a batch's claim until stopped, as the scheduler's leases are (renewEvery), so that a batch that
+ * takes longer than one claim (a slow server, a large batch) is not taken and sent again by another
+ * worker. Only rows still `sending` under a deadline this batch wrote are moved: a claim that ran out
+ * anyway (renewals failing, the process stalled) and was taken by another worker stays theirs.
  */
 function renewWhileInFlight(deps: OutboxDeps, claimed: Claimed[], firstUntil: number): ClaimRenewal {
   const unfinished = new Set(claimed.map((c) => c.id));
   const ours = [firstUntil];
-  let renewing = false;
-  const renew = async () => {
+  const renewal = renewEvery(deps.policy.claimSeconds * 1000, async () => {
+    if (unfinished.size === 0) return;
     const until = deps.clock.now() + deps.policy.claimSeconds * 1000;
     // Noted before it is written, so that rows a partly failed renewal did move are still recognised
     ours.push(until);
@@ -223,15 +223,8 @@ function renewWhileInFlight(deps: OutboxDeps, claimed: Claimed[], firstUntil: nu
     } catch (err) {
       deps.warn(err, 'could not renew the claim on deliveries in flight; another worker may send them again once it runs out');
     }
-  };
-  const timer = setInterval(() => {
-    // One renewal at a time: a slow one (waiting for a lock) is not stacked up behind
-    if (renewing || unfinished.size === 0) return;
-    renewing = true;
-    void renew().finally(() => (renewing = false));
-  }, Math.max(100, (deps.policy.claimSeconds * 1000) / 3));
-  timer.unref();
-  return { done: (id) => unfinished.delete(id), stop: () => clearInterval(timer) };
+  });
+  return { ...renewal, done: (id) => unfinished.delete(id) };
 }
 
 /** The first rejection among settled promises, thrown once all of them have settled */

@@ -106,7 +106,6 @@ interface CandidateRow {
   relating_to: string | null;
 }
 
-
 /** Owners known to have a sequence row, per database: sequences are never deleted. */
 const knownSequences = new WeakMap<Knex, Set<number>>();
 

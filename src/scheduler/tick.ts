@@ -18,6 +18,7 @@ import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.j
 import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
 import { valueById } from '../db/bulk-insert.js';
 import { retryOnConflict } from '../db/connect.js';
+import { renewEvery } from '../db/leases.js';
 import { emptySkipCounts, type EligibilityRules } from '../domain/eligibility.js';
 import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-company.js';
 import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
@@ -200,20 +201,21 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   const won = await claim(deps, batch.members.map((m) => m.integration.id), at, token);
   if (won.size === 0) return [];
   // The lease is renewed while the batch runs, so that a slow batch is never taken by another worker
-  const renewal = setInterval(
-    () =>
-      void retryOnConflict(() =>
-        db('integrations')
-          .whereIn('id', [...won])
-          .where('lease_owner', token)
-          .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 }),
-      ).catch((err: unknown) => deps.log.warn({ err }, 'could not renew a lease')),
-    Math.max(100, (deps.leaseSeconds * 1000) / 3),
+  const renewal = renewEvery(deps.leaseSeconds * 1000, () =>
+    retryOnConflict(() =>
+      db('integrations')
+        .whereIn('id', [...won])
+        .where('lease_owner', token)
+        .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 }),
+    ).then(
+      () => undefined,
+      (err: unknown) => deps.log.warn({ err }, 'could not renew a lease'),
+    ),
   );
   try {
     return await runClaimedBatch(deps, batch, at, nextRun, token, won, started);
   } finally {
-    clearInterval(renewal);
+    renewal.stop();
   }
 }
 
