@@ -51,7 +51,13 @@ function quietIo(env: Record<string, string>, cwd: string): Io {
 
 function dataset(sshd: TestSshd, dirs: string[]): unknown {
   const codes = dirs.map((_, i) => `RET${i + 1}`);
-  const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description: string) => ({ sku, description, quantity, unitCostPrice, taxRate });
+  const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description: string) => ({
+    sku,
+    description,
+    quantity,
+    unitCostPrice,
+    taxRate,
+  });
   return {
     companies: [
       {
@@ -75,7 +81,14 @@ function dataset(sshd: TestSshd, dirs: string[]): unknown {
         vatNumber: 'GB987654321',
         endpoint: { scheme: '0088', id: '5790000435951' },
         address: { lines: ['2 Market St'], city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
-        invoicing: { currency: 'GBP', paymentTermsDays: 30, paymentDetails: 'Sort code 12-34-56, account 12345678', iban: 'GB33BUKB20201555555555', bic: 'BUKBGB22', layout: 'combined' },
+        invoicing: {
+          currency: 'GBP',
+          paymentTermsDays: 30,
+          paymentDetails: 'Sort code 12-34-56, account 12345678',
+          iban: 'GB33BUKB20201555555555',
+          bic: 'BUKBGB22',
+          layout: 'combined',
+        },
         integrations: [
           { type: 'pdf-emailer', enabled: true, nextInvoiceAt: '2099-01-01T00:00:00Z', emailTo: EMAIL_TO, emailBcc: EMAIL_BCC },
           {
@@ -154,10 +167,21 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       }
       // When the last delivery of each kind was recorded
       const lastSent = async (type: string) =>
-        Number(((await db('deliveries as d').join('integrations as g', 'g.id', 'd.integration_id').where('g.type', type).max({ t: 'd.sent_at' }).first()) as { t: number }).t) - started;
+        Number(
+          (
+            (await db('deliveries as d').join('integrations as g', 'g.id', 'd.integration_id').where('g.type', type).max({ t: 'd.sent_at' }).first()) as {
+              t: number;
+            }
+          ).t,
+        ) - started;
       const emailMs = await lastSent('pdf-emailer');
       const sftpMs = await lastSent('xml-sftp');
-      const files = dirs.flatMap((d) => fs.readdirSync(d).filter((f) => !f.startsWith('.')).map((f) => path.join(d, f)));
+      const files = dirs.flatMap((d) =>
+        fs
+          .readdirSync(d)
+          .filter((f) => !f.startsWith('.'))
+          .map((f) => path.join(d, f)),
+      );
       if (smtp.messages.length !== INVOICES || files.length !== 2 * INVOICES) {
         throw new Error(`the servers hold ${smtp.messages.length} messages and ${files.length} files`);
       }

@@ -36,7 +36,15 @@ async function prepare(label: string, shape: Parameters<typeof writeDataset>[1])
 /** One automatic run's invoicing, as the scheduler does it (ancestors read once per tick). */
 async function invoiceOne(db: ReturnType<typeof connectDatabase>, resolve: ReturnType<typeof createAutoPartiesResolver>, code: string) {
   const parties = await resolve(code);
-  return invoiceCompany(db, { parties, mode: 'auto', asOf: AS_OF, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now: AS_OF });
+  return invoiceCompany(db, {
+    parties,
+    mode: 'auto',
+    asOf: AS_OF,
+    rules: { includeErrors: false, startingFrom: null },
+    dryRun: false,
+    runId: null,
+    now: AS_OF,
+  });
 }
 
 export async function runEngineBench(): Promise<Record<string, number>> {
@@ -70,7 +78,9 @@ export async function runEngineBench(): Promise<Record<string, number>> {
       list.push({ parties: p, rules: { includeErrors: false, startingFrom: null }, runId: null });
       byOwner.set(p.sequenceOwner.id, list);
     }
-    const batches = [...byOwner.values()].flatMap((members) => Array.from({ length: Math.ceil(members.length / size) }, (_, i) => members.slice(i * size, (i + 1) * size)));
+    const batches = [...byOwner.values()].flatMap((members) =>
+      Array.from({ length: Math.ceil(members.length / size) }, (_, i) => members.slice(i * size, (i + 1) * size)),
+    );
     const tickLimit = pLimit(TICK_CONCURRENCY);
     const batchResults = await Promise.all(batches.map((members) => tickLimit(() => invoiceCompanies(db, { mode: 'auto', asOf: AS_OF, now: AS_OF, members }))));
     const ms = performance.now() - started;
@@ -101,7 +111,9 @@ export async function runEngineBench(): Promise<Record<string, number>> {
       Array.from({ length: peerCount }, (_, i) =>
         limit(() =>
           db.transaction(async (trx) => {
-            await trx('sequences').where('owner_company_id', owners[i % owners.length]!.owner_company_id).increment('next_value', 1);
+            await trx('sequences')
+              .where('owner_company_id', owners[i % owners.length]!.owner_company_id)
+              .increment('next_value', 1);
           }),
         ),
       ),

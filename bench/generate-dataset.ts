@@ -23,7 +23,9 @@ export function writeDataset(file: string, shape: DatasetShape): { orders: numbe
   let first = true;
   for (let s = 0; s < shape.suppliers; s++) {
     const sup = `SUP${s}`;
-    write(`${first ? '' : ','}${JSON.stringify({ code: sup, name: `Supplier ${s} Ltd`, type: 'supplier', parent: null, vatNumber: 'GB123456789', endpoint: { scheme: '0088', id: `579000043${String(s).padStart(4, '0')}` }, address: { lines: ['1 High St'], city: 'London', postcode: 'N1 1AA', country: 'GB' } })}`);
+    write(
+      `${first ? '' : ','}${JSON.stringify({ code: sup, name: `Supplier ${s} Ltd`, type: 'supplier', parent: null, vatNumber: 'GB123456789', endpoint: { scheme: '0088', id: `579000043${String(s).padStart(4, '0')}` }, address: { lines: ['1 High St'], city: 'London', postcode: 'N1 1AA', country: 'GB' } })}`,
+    );
     first = false;
     for (let c = 0; c < shape.companiesPerSupplier; c++) {
       const code = `R${s}X${c}`;
@@ -38,14 +40,25 @@ export function writeDataset(file: string, shape: DatasetShape): { orders: numbe
           vatNumber: 'GB987654321',
           endpoint: { scheme: '0088', id: `579100043${String(c).padStart(4, '0')}` },
           address: { lines: ['2 Market St'], city: 'Leeds', postcode: 'LS1 1AA', country: 'GB' },
-          invoicing: { currency: 'GBP', paymentTermsDays: 30, paymentDetails: 'Sort code 12-34-56', iban: 'GB33BUKB20201555555555', bic: 'BUKBGB22', layout: 'combined' },
+          invoicing: {
+            currency: 'GBP',
+            paymentTermsDays: 30,
+            paymentDetails: 'Sort code 12-34-56',
+            iban: 'GB33BUKB20201555555555',
+            bic: 'BUKBGB22',
+            layout: 'combined',
+          },
           ...(shape.integrations ? { integrations: shape.integrations(code) } : {}),
         })}`,
       );
     }
   }
   write('],"products":[');
-  write(SKUS.map((sku, i) => JSON.stringify({ sku, name: `Product ${i}`, taxRate: i % 10 === 0 ? '5' : '20', costPrice: `${1 + i}.50`, tradeTierPrices: { gold: `${1 + i}.25` } })).join(','));
+  write(
+    SKUS.map((sku, i) =>
+      JSON.stringify({ sku, name: `Product ${i}`, taxRate: i % 10 === 0 ? '5' : '20', costPrice: `${1 + i}.50`, tradeTierPrices: { gold: `${1 + i}.25` } }),
+    ).join(','),
+  );
   write('],"orders":[');
   let orders = 0;
   let items = 0;

@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     for (const name of names) {
       process.stderr.write(`bench ${name}…\n`);
       const figures = await suites[name]!();
-      const record = { suite: name, date: new Date().toISOString(), machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`, ...figures };
+      const record = {
+        suite: name,
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+        ...figures,
+      };
       fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(record)}\n`);
     }

@@ -16,7 +16,27 @@ async function rawInsertMs(url: string, orders: number, itemsPerOrder: number): 
   const started = performance.now();
   await db.transaction(async (trx) => {
     const orderRows = Array.from({ length: orders }, (_, i) => [1, `P-${i}`, 'api', 'dispatched', 0, 0, null, 0, null, 'GBP', 499, 1, null, 1]);
-    await bulkInsert(trx, 'orders', ['company_id', 'number', 'source', 'status', 'on_hold', 'has_errors', 'error_text', 'unique_invoice', 'relating_to', 'currency', 'shipping_minor', 'created_at', 'dispatched_at', 'updated_at'], orderRows);
+    await bulkInsert(
+      trx,
+      'orders',
+      [
+        'company_id',
+        'number',
+        'source',
+        'status',
+        'on_hold',
+        'has_errors',
+        'error_text',
+        'unique_invoice',
+        'relating_to',
+        'currency',
+        'shipping_minor',
+        'created_at',
+        'dispatched_at',
+        'updated_at',
+      ],
+      orderRows,
+    );
     const itemRows: unknown[][] = [];
     for (let i = 1; i <= orders; i++) for (let j = 0; j < itemsPerOrder; j++) itemRows.push([i, j, 'SKU-001', 'Item', 1, 10000, 2000]);
     await bulkInsert(trx, 'order_items', ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'], itemRows);

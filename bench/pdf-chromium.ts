@@ -70,9 +70,7 @@ function renderInvoiceHtml(doc: InvoiceDocument, fontCss: string): string {
       ),
     )
     .join('');
-  const taxRows = doc.taxGroups
-    .map((group) => `<tr><td>${group.rate}%</td><td class="n">${group.net}</td><td class="n">${group.tax}</td></tr>`)
-    .join('');
+  const taxRows = doc.taxGroups.map((group) => `<tr><td>${group.rate}%</td><td class="n">${group.net}</td><td class="n">${group.tax}</td></tr>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><style>${fontCss}
     body { font-family: 'DejaVu Bench'; font-size: 8pt; margin: 0; }
     .top { display: flex; justify-content: space-between; } .logo { max-width: 200pt; max-height: 64pt; }

@@ -59,9 +59,7 @@ async function measureChromium(doc: InvoiceDocument): Promise<number> {
 }
 
 async function renderBatch(renderer: PdfRenderer): Promise<number> {
-  const docs = Array.from({ length: BATCH_INVOICES }, (_, i) =>
-    buildBenchInvoice({ lines: BATCH_LINES, number: `SUPA-${String(200_000 + i)}`, variant: i }),
-  );
+  const docs = Array.from({ length: BATCH_INVOICES }, (_, i) => buildBenchInvoice({ lines: BATCH_LINES, number: `SUPA-${String(200_000 + i)}`, variant: i }));
   const started = performance.now();
   for (const doc of docs) await renderer.render(doc);
   return performance.now() - started;

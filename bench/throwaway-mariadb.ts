@@ -46,11 +46,9 @@ export async function startMariaDb(): Promise<MariaDbServer> {
   if (!mariadbd || !installDb) throw new Error(MISSING);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oms-mariadb-'));
   const user = os.userInfo().username;
-  execFileSync(
-    installDb,
-    ['--no-defaults', `--user=${user}`, `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db'],
-    { stdio: 'pipe' },
-  );
+  execFileSync(installDb, ['--no-defaults', `--user=${user}`, `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db'], {
+    stdio: 'pipe',
+  });
   const port = await freePort();
   const child: ChildProcess = spawn(
     mariadbd,

@@ -31,7 +31,9 @@ interface TickJson {
   ran: Array<{ company: string; type: string; invoices: string[]; deliveries: { sent: number; failed: number }; error?: string }>;
 }
 
-export async function runWorkerBench(options: { suppliers?: number; companiesPerSupplier?: number; concurrency?: number; both?: boolean } = {}): Promise<Record<string, number>> {
+export async function runWorkerBench(
+  options: { suppliers?: number; companiesPerSupplier?: number; concurrency?: number; both?: boolean } = {},
+): Promise<Record<string, number>> {
   const suppliers = options.suppliers ?? Number(process.env.BENCH_WORKER_SUPPLIERS || 20);
   const companiesPerSupplier = options.companiesPerSupplier ?? 500;
   const concurrency = options.concurrency ?? Number(process.env.OMS_WORKER_CONCURRENCY || 8);
@@ -84,7 +86,14 @@ export async function runWorkerBench(options: { suppliers?: number; companiesPer
     const errors = report.ran.filter((r) => r.error).length;
     const uploaded = fs.readdirSync(sshd.inboxDir).filter((f) => f.endsWith('.xml')).length;
     const runs = emailed + exported;
-    if (report.ran.length !== runs || invoices !== companies || sent !== runs || failed + errors > 0 || smtp.messages.length !== emailed || uploaded !== exported) {
+    if (
+      report.ran.length !== runs ||
+      invoices !== companies ||
+      sent !== runs ||
+      failed + errors > 0 ||
+      smtp.messages.length !== emailed ||
+      uploaded !== exported
+    ) {
       throw new Error(
         `incomplete tick: ${report.ran.length} runs, ${invoices} invoices, ${sent} sent, ${failed} failed, ${errors} errors, ${smtp.messages.length} emails, ${uploaded} files`,
       );
@@ -101,7 +110,15 @@ export async function runWorkerBench(options: { suppliers?: number; companiesPer
       shape.companies.map((code) =>
         limit(async () => {
           const parties = await resolveParties(db, code, null);
-          return invoiceCompany(db, { parties, mode: 'auto', asOf, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now: asOf });
+          return invoiceCompany(db, {
+            parties,
+            mode: 'auto',
+            asOf,
+            rules: { includeErrors: false, startingFrom: null },
+            dryRun: false,
+            runId: null,
+            now: asOf,
+          });
         }),
       ),
     );

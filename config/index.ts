@@ -85,10 +85,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     outboxDir: path.join(dataDir, 'outbox'),
     logLevel: e.OMS_LOG_LEVEL ?? 'info',
-    pdfFonts:
-      e.OMS_PDF_FONTS === undefined
-        ? [DEFAULT_CJK_FONT]
-        : e.OMS_PDF_FONTS.split(path.delimiter).filter((f) => f !== ''),
+    pdfFonts: e.OMS_PDF_FONTS === undefined ? [DEFAULT_CJK_FONT] : e.OMS_PDF_FONTS.split(path.delimiter).filter((f) => f !== ''),
     delivery: { maxAttempts: e.OMS_DELIVERY_MAX_ATTEMPTS, backoffSeconds: e.OMS_DELIVERY_BACKOFF_SECONDS },
     worker: { concurrency: e.OMS_WORKER_CONCURRENCY, leaseSeconds: e.OMS_LEASE_SECONDS, batch: e.OMS_WORKER_BATCH },
   };

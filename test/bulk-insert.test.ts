@@ -10,10 +10,28 @@ import { bulkInsert } from '../src/db/bulk-insert.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 
 const COLUMNS = ['email', 'name', 'primary_company_id', 'created_at', 'updated_at'] as const;
-const AWKWARD = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash', '\\N', 'NULL', "quo'te \"double\"", 'nul\u0000byte', '', 'Zoë 東京 🧾', 'trailing\\'];
+const AWKWARD = [
+  'tab\there',
+  'line\nbreak',
+  'carriage\rreturn',
+  'back\\slash',
+  '\\N',
+  'NULL',
+  'quo\'te "double"',
+  'nul\u0000byte',
+  '',
+  'Zoë 東京 🧾',
+  'trailing\\',
+];
 
 function users(n: number, prefix: string): unknown[][] {
-  return Array.from({ length: n }, (_, i) => [`${prefix}${i}@example.test`, `${AWKWARD[i % AWKWARD.length]} #${i}`, null, 1_700_000_000_000 + i, 9_007_199_254_740_991]);
+  return Array.from({ length: n }, (_, i) => [
+    `${prefix}${i}@example.test`,
+    `${AWKWARD[i % AWKWARD.length]} #${i}`,
+    null,
+    1_700_000_000_000 + i,
+    9_007_199_254_740_991,
+  ]);
 }
 
 /** The statements a function sends, by their first words */
@@ -30,7 +48,10 @@ async function statementsOf(db: Knex, fn: () => Promise<void>): Promise<string[]
 }
 
 async function readBack(db: Knex, prefix: string): Promise<unknown[][]> {
-  const rows = (await db('users').where('email', 'like', `${prefix}%`).orderBy('id').select(...COLUMNS)) as Array<Record<string, unknown>>;
+  const rows = (await db('users')
+    .where('email', 'like', `${prefix}%`)
+    .orderBy('id')
+    .select(...COLUMNS)) as Array<Record<string, unknown>>;
   return rows.map((r) => COLUMNS.map((c) => (c === 'created_at' || c === 'updated_at' ? Number(r[c]) : r[c])));
 }
 
@@ -64,9 +85,19 @@ describe.each(databaseKinds)('bulk inserts on %s', (kind) => {
       table.boolean('flag').nullable();
     });
     const exact: Array<string | null | undefined> = [null, undefined, '', '\\N', 'NULL', '\\', 'a\\\tb', '\t', '\n', 'x\\', '\u0000', ' ', 'Zoë 東京 🧾'];
-    const rows = Array.from({ length: 2600 }, (_, i) => [i, exact[i % exact.length], i % 7 === 0 ? null : 9_007_199_254_740_991 - i, i % 3 === 0 ? null : i % 3 === 1]);
+    const rows = Array.from({ length: 2600 }, (_, i) => [
+      i,
+      exact[i % exact.length],
+      i % 7 === 0 ? null : 9_007_199_254_740_991 - i,
+      i % 3 === 0 ? null : i % 3 === 1,
+    ]);
     await t.db.transaction((trx) => bulkInsert(trx, 'bulk_probe', ['id', 'text', 'amount', 'flag'], rows));
-    const back = (await t.db('bulk_probe').orderBy('id').select('id', 'text', 'amount', 'flag')) as Array<{ id: number; text: string | null; amount: number | string | null; flag: number | boolean | null }>;
+    const back = (await t.db('bulk_probe').orderBy('id').select('id', 'text', 'amount', 'flag')) as Array<{
+      id: number;
+      text: string | null;
+      amount: number | string | null;
+      flag: number | boolean | null;
+    }>;
     expect(back.map((r) => [Number(r.id), r.text, r.amount === null ? null : Number(r.amount), r.flag === null ? null : Boolean(r.flag)])).toEqual(
       rows.map(([id, text, amount, flag]) => [id, text ?? null, amount, flag]),
     );
@@ -89,7 +120,11 @@ describe('bulk inserts on mariadb, server settings', () => {
 
   it('falls back to INSERTs on a connection without LOCAL (a server or client that refuses it), storing the same rows', async () => {
     const rows = users(2500, 'nolocal');
-    const noLocal = knex({ client: 'mysql2', connection: { uri: t.config.url, flags: '-LOCAL_FILES' } as Knex.MySql2ConnectionConfig, pool: { min: 0, max: 1 } });
+    const noLocal = knex({
+      client: 'mysql2',
+      connection: { uri: t.config.url, flags: '-LOCAL_FILES' } as Knex.MySql2ConnectionConfig,
+      pool: { min: 0, max: 1 },
+    });
     try {
       const sent = await statementsOf(noLocal, () => noLocal.transaction((trx) => bulkInsert(trx, 'users', COLUMNS, rows)));
       // refused once, then INSERTs in the same transaction

@@ -73,7 +73,9 @@ describe('the oms-invoicing binary', () => {
     const demoEnv = { OMS_DATA_DIR: `${t.dataDir}/demo` };
     const first = await spawnCli(['demo', '--json'], demoEnv);
     expect(first.code, first.stderr).toBe(0);
-    const out = parseJsonOutput<{ invoices: Array<{ number: string; deliveries: Array<{ status: string }> }>; output: { exports: string; emails: string } }>(first);
+    const out = parseJsonOutput<{ invoices: Array<{ number: string; deliveries: Array<{ status: string }> }>; output: { exports: string; emails: string } }>(
+      first,
+    );
     expect(out.invoices.length).toBeGreaterThan(0);
     expect(out.invoices.flatMap((i) => i.deliveries.map((d) => d.status))).toEqual(expect.arrayContaining(['sent']));
     expect(out.invoices.flatMap((i) => i.deliveries).every((d) => d.status === 'sent')).toBe(true);

@@ -42,7 +42,15 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
     t = await createTestDatabase(kind);
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const load = await spawnCli(
-      ['load', writeJson({ companies: [supplier('SUPA'), dropship('RETB', 'SUPA')], users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders: companyOrders('RETB', 400, 50) })],
+      [
+        'load',
+        writeJson({
+          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
+          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
+          products: [product()],
+          orders: companyOrders('RETB', 400, 50),
+        }),
+      ],
       env,
     );
     expect(load.code, load.stderr).toBe(0);
@@ -98,11 +106,29 @@ describe('a run killed inside its transaction', () => {
     t = await createTestDatabase('mariadb');
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const load = await spawnCli(
-      ['load', writeJson({ companies: [supplier('SUPA'), dropship('RETB', 'SUPA')], users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders: companyOrders('RETB', 50) })],
+      [
+        'load',
+        writeJson({
+          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
+          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
+          products: [product()],
+          orders: companyOrders('RETB', 50),
+        }),
+      ],
       env,
     );
     expect(load.code, load.stderr).toBe(0);
-    await t.db('sequences').insert({ owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id, prefix: 'SUPA-', padding: 6, next_value: 1, issued: 0, created_at: 0, updated_at: 0 });
+    await t
+      .db('sequences')
+      .insert({
+        owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
+        prefix: 'SUPA-',
+        padding: 6,
+        next_value: 1,
+        issued: 0,
+        created_at: 0,
+        updated_at: 0,
+      });
 
     // Hold the sequence row so the run stops inside its transaction, having locked the company and
     // read the orders, waiting for its numbers: then kill it there.
@@ -113,13 +139,17 @@ describe('a run killed inside its transaction', () => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       // (not this query itself, whose text holds the pattern too)
-      const [rows] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%' AND ID <> CONNECTION_ID()");
+      const [rows] = await conn.query(
+        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%' AND ID <> CONNECTION_ID()",
+      );
       if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
       if (Date.now() > deadline) {
         const [list] = await conn.query('SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE INFO IS NOT NULL AND ID <> CONNECTION_ID()');
         child.kill('SIGKILL');
         await conn.end();
-        throw new Error(`the run never reached the sequence lock: ${JSON.stringify(list)} ${(await Promise.race([done, Promise.resolve(null)]))?.stderr ?? ''}`);
+        throw new Error(
+          `the run never reached the sequence lock: ${JSON.stringify(list)} ${(await Promise.race([done, Promise.resolve(null)]))?.stderr ?? ''}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -145,7 +175,15 @@ describe('a run killed inside its transaction', () => {
     t = await createTestDatabase('sqlite');
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const load = await spawnCli(
-      ['load', writeJson({ companies: [supplier('SUPA'), dropship('RETB', 'SUPA')], users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders: companyOrders('RETB', 3000) })],
+      [
+        'load',
+        writeJson({
+          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
+          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
+          products: [product()],
+          orders: companyOrders('RETB', 3000),
+        }),
+      ],
       env,
     );
     expect(load.code, load.stderr).toBe(0);
@@ -174,11 +212,29 @@ describe('a load changing an order while a run invoices it (MariaDB)', () => {
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const orders = companyOrders('RETB', 20).map((o) => ({ ...(o as Record<string, Json>), onHold: false }));
     const load = await spawnCli(
-      ['load', writeJson({ companies: [supplier('SUPA'), dropship('RETB', 'SUPA')], users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders })],
+      [
+        'load',
+        writeJson({
+          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
+          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
+          products: [product()],
+          orders,
+        }),
+      ],
       env,
     );
     expect(load.code, load.stderr).toBe(0);
-    await t.db('sequences').insert({ owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id, prefix: 'SUPA-', padding: 6, next_value: 1, issued: 0, created_at: 0, updated_at: 0 });
+    await t
+      .db('sequences')
+      .insert({
+        owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
+        prefix: 'SUPA-',
+        padding: 6,
+        next_value: 1,
+        issued: 0,
+        created_at: 0,
+        updated_at: 0,
+      });
     const before = await t.db('orders').where('number', 'RETB-3').first('shipping_minor');
 
     // The run stops inside its transaction (orders locked and read), waiting for the sequence row

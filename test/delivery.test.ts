@@ -45,7 +45,15 @@ interface DeliveryJson {
 interface InvoiceJson {
   number: string;
   company: string;
-  deliveries: Array<{ id: number; integration: string; status: string; attempts: number; error: string | null; nextAttemptAt: string | null; receipt: string | null }>;
+  deliveries: Array<{
+    id: number;
+    integration: string;
+    status: string;
+    attempts: number;
+    error: string | null;
+    nextAttemptAt: string | null;
+    receipt: string | null;
+  }>;
 }
 
 interface RunJson {
@@ -53,7 +61,13 @@ interface RunJson {
   deliveries: Array<{ invoice: string; integration: string; status: string; error: string | null }>;
 }
 
-const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = `Item ${sku}`): Json => ({ sku, description, quantity, unitCostPrice, taxRate });
+const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = `Item ${sku}`): Json => ({
+  sku,
+  description,
+  quantity,
+  unitCostPrice,
+  taxRate,
+});
 
 let sshd: TestSshd;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'oms-delivery-test-'));
@@ -288,9 +302,15 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
   it('with the SMTP server down the email waits as failed with the reason and a next attempt, and goes out once it is up', async () => {
     const port = await findFreePort();
     const dir = await sshd.makeDir(`down-${kind}`);
-    await setup(dataset([{ code: 'RETB', integrations: [emailIntegration(), sftpIntegration(dir)] }], [order('RETB', 'B-1'), order('RETB', 'B-2', { uniqueInvoice: true })]), {
-      smtpUrl: `smtp://127.0.0.1:${port}`,
-    });
+    await setup(
+      dataset(
+        [{ code: 'RETB', integrations: [emailIntegration(), sftpIntegration(dir)] }],
+        [order('RETB', 'B-1'), order('RETB', 'B-2', { uniqueInvoice: true })],
+      ),
+      {
+        smtpUrl: `smtp://127.0.0.1:${port}`,
+      },
+    );
 
     const first = await cli(['run', '--company', 'RETB', '--as', USER]);
     expect(first.code).toBe(1);
@@ -357,7 +377,9 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
     // a person retries it (the server now accepts): a fresh set of attempts
     const retry = await cli(['deliveries', 'retry', 'SUPA-000001', '--json'], AT + 90_000_000);
     expect(retry.code, retry.stderr).toBe(0);
-    expect(parseJsonOutput<Array<{ invoice: string; status: string }>>(retry)).toEqual([{ id: email!.id, invoice: 'SUPA-000001', integration: 'pdf-emailer', status: 'sent', error: null }]);
+    expect(parseJsonOutput<Array<{ invoice: string; status: string }>>(retry)).toEqual([
+      { id: email!.id, invoice: 'SUPA-000001', integration: 'pdf-emailer', status: 'sent', error: null },
+    ]);
     [email] = await deliveries();
     expect([email!.status, email!.attempts, email!.error]).toEqual(['sent', 1, null]);
     expect(smtp.messages).toHaveLength(1);
@@ -452,7 +474,9 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
     await setup(
       dataset(
         [{ code: 'RETB', integrations: [emailIntegration(), sftpIntegration(dir)] }],
-        Array.from({ length: count }, (_, i) => order('RETB', `B-${i}`, { uniqueInvoice: true, items: [item('TS-WHT-M', 1 + i, '7.50', '20'), item('MUG', 2, '3.3333', '5')] })),
+        Array.from({ length: count }, (_, i) =>
+          order('RETB', `B-${i}`, { uniqueInvoice: true, items: [item('TS-WHT-M', 1 + i, '7.50', '20'), item('MUG', 2, '3.3333', '5')] }),
+        ),
       ),
       { env: { OMS_LEASE_SECONDS: '1' } },
     );
@@ -491,7 +515,9 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
     await checkInbox(false);
 
     // Before the claim expires nobody takes the deliveries over: not a worker tick, not a person
-    const claimedUntil = (await t.db('deliveries').where('status', 'sending').select('claimed_until')).map((r: { claimed_until: number }) => Number(r.claimed_until));
+    const claimedUntil = (await t.db('deliveries').where('status', 'sending').select('claimed_until')).map((r: { claimed_until: number }) =>
+      Number(r.claimed_until),
+    );
     const early = Math.min(...claimedUntil) - 1;
     expect((await tick(early)).code).toBe(0);
     expect((await deliveries()).map((d) => [d.id, d.status, d.attempts])).toEqual(after.map((d) => [d.id, d.status, d.attempts]));
@@ -541,7 +567,12 @@ describe('e-invoices through load, run and the SFTP drop', () => {
           item('CUP', 7, '0.0050', '17.5', '東京の湯呑み'),
         ],
       }),
-      order('RETU', 'U-2', { createdAt: '2026-11-03T10:00:00Z', shippingCost: '0.00', relatingTo: 'sklep.example', items: [item('ZERO', 4, '1.2345', '0', 'Zero-rated “sample”')] }),
+      order('RETU', 'U-2', {
+        createdAt: '2026-11-03T10:00:00Z',
+        shippingCost: '0.00',
+        relatingTo: 'sklep.example',
+        items: [item('ZERO', 4, '1.2345', '0', 'Zero-rated “sample”')],
+      }),
     ];
     const individualOrders = [
       order('RETI', 'I-1', { createdAt: '2026-11-02T10:00:00Z', items: [item('TS-WHT-M', 1, '9.9999', '20')] }),
@@ -549,7 +580,15 @@ describe('e-invoices through load, run and the SFTP drop', () => {
     ];
     const bigOrder = order('RETL', 'L-1', {
       shippingCost: '19.99',
-      items: Array.from({ length: 1000 }, (_, i) => item(`SKU-${i}`, 1 + (i % 7), `${i % 50}.${String((i * 37) % 10_000).padStart(4, '0')}`, ['20', '5', '0', '17.5'][i % 4]!, `Line ${i} – Ærø ${'ßΩЖ'[i % 3]}`)),
+      items: Array.from({ length: 1000 }, (_, i) =>
+        item(
+          `SKU-${i}`,
+          1 + (i % 7),
+          `${i % 50}.${String((i * 37) % 10_000).padStart(4, '0')}`,
+          ['20', '5', '0', '17.5'][i % 4]!,
+          `Line ${i} – Ærø ${'ßΩЖ'[i % 3]}`,
+        ),
+      ),
     });
 
     const produced = new Map<string, Map<string, string>>();
@@ -659,11 +698,20 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       const invoiceRows = (await t.db('invoices').orderBy('id').select('id', 'company_id')) as Array<{ id: number; company_id: number }>;
       expect(invoiceRows).toHaveLength(count);
       for (let i = 0; i < invoiceRows.length; i += 100) {
-        await t.db('deliveries').insert(
-          invoiceRows
-            .slice(i, i + 100)
-            .map((r) => ({ invoice_id: r.id, integration_id: integrationOf.get(Number(r.company_id))!, status: 'pending', attempts: 0, created_at: AT, updated_at: AT })),
-        );
+        await t
+          .db('deliveries')
+          .insert(
+            invoiceRows
+              .slice(i, i + 100)
+              .map((r) => ({
+                invoice_id: r.id,
+                integration_id: integrationOf.get(Number(r.company_id))!,
+                status: 'pending',
+                attempts: 0,
+                created_at: AT,
+                updated_at: AT,
+              })),
+          );
       }
 
       // An SMTP server that never answers: each attempt fails (retryable) and time runs on, so the first
@@ -714,7 +762,9 @@ async function invoicesWithPendingEmail(t: TestDatabase, code: string, count = 1
   expect(invoices).toHaveLength(count);
   const deliveryIds: number[] = [];
   for (const invoice of invoices) {
-    const [id] = await t.db('deliveries').insert({ invoice_id: invoice.id, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
+    const [id] = await t
+      .db('deliveries')
+      .insert({ invoice_id: invoice.id, integration_id: integration, status: 'pending', attempts: 0, created_at: AT, updated_at: AT });
     deliveryIds.push(Number(id));
   }
   return { integration, deliveryIds };
@@ -870,7 +920,11 @@ describe.each(databaseKinds)('a delivery that takes longer than its claim on %s'
       release();
       expect((await first).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(sends).toBe(1);
-      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'claimed_until')).toEqual({ status: 'sent', attempts: 1, claimed_until: null });
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'claimed_until')).toEqual({
+        status: 'sent',
+        attempts: 1,
+        claimed_until: null,
+      });
       expect([...one.warnings, ...two.warnings]).toEqual([]);
     } finally {
       await t.destroy();
@@ -909,7 +963,11 @@ describe.each(databaseKinds)('a delivery that was sent but cannot be recorded on
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(new RegExp(`^delivery ${deliveryId} was sent but could not be recorded as sent: .*disk full`));
       // Still claimed: no back-off retry takes it while the claim lasts
-      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'next_attempt_at', 'claimed_until')).toEqual({ status: 'sending', next_attempt_at: null, claimed_until: AT + 300_000 });
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'next_attempt_at', 'claimed_until')).toEqual({
+        status: 'sending',
+        next_attempt_at: null,
+        claimed_until: AT + 300_000,
+      });
       now = AT + 120_000;
       expect(await outbox.deliverPending({ retriesOnly: true })).toEqual([]);
 
@@ -918,7 +976,11 @@ describe.each(databaseKinds)('a delivery that was sent but cannot be recorded on
       now = AT + 301_000;
       expect((await outbox.deliverPending({ retriesOnly: true })).map((o) => [o.deliveryId, o.status])).toEqual([[deliveryId, 'sent']]);
       expect(sends).toBe(2);
-      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'receipt')).toEqual({ status: 'sent', attempts: 2, receipt: '250 ok #2' });
+      expect(await t.db('deliveries').where('id', deliveryId).first('status', 'attempts', 'receipt')).toEqual({
+        status: 'sent',
+        attempts: 2,
+        receipt: '250 ok #2',
+      });
     } finally {
       await t.destroy();
     }

@@ -19,7 +19,13 @@ interface RunJson {
   deliveries: unknown[];
 }
 
-const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = sku): Json => ({ sku, description, quantity, unitCostPrice, taxRate });
+const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = sku): Json => ({
+  sku,
+  description,
+  quantity,
+  unitCostPrice,
+  taxRate,
+});
 
 function dataset(): ImportDoc {
   return {
@@ -43,9 +49,19 @@ function dataset(): ImportDoc {
     products: [product('TS-WHT-M'), product('MUG', { name: 'Mug', taxRate: '5', costPrice: '3.3333', tradeTierPrices: {} })],
     orders: [
       // RETB: 3 GBP orders, 1 EUR, 1 unique GBP, and one of each skip reason, one in the future
-      order('RETB', 'B-1', { createdAt: '2026-11-02T10:00:00Z', shippingCost: '4.99', items: [item('TS-WHT-M', 2, '7.50', '20'), item('MUG', 3, '3.3333', '5')] }),
+      order('RETB', 'B-1', {
+        createdAt: '2026-11-02T10:00:00Z',
+        shippingCost: '4.99',
+        items: [item('TS-WHT-M', 2, '7.50', '20'), item('MUG', 3, '3.3333', '5')],
+      }),
       order('RETB', 'B-2', { createdAt: '2026-11-03T10:00:00Z', shippingCost: '0.00', items: [item('ZERO', 1, '10.00', '0')] }),
-      order('RETB', 'B-3', { createdAt: '2026-11-04T10:00:00Z', shippingCost: '1.01', status: 'completed', relatingTo: 'shop.example', items: [item('TS-WHT-M', 1, '0.0050', '20')] }),
+      order('RETB', 'B-3', {
+        createdAt: '2026-11-04T10:00:00Z',
+        shippingCost: '1.01',
+        status: 'completed',
+        relatingTo: 'shop.example',
+        items: [item('TS-WHT-M', 1, '0.0050', '20')],
+      }),
       order('RETB', 'B-4', { createdAt: '2026-11-05T10:00:00Z', currency: 'EUR', shippingCost: '2.50', items: [item('TS-WHT-M', 4, '1.2345', '20')] }),
       order('RETB', 'B-5', { createdAt: '2026-11-06T10:00:00Z', uniqueInvoice: true, shippingCost: '0.00', items: [item('MUG', 1, '9.99', '17.5')] }),
       order('RETB', 'B-HOLD', { onHold: true, hasErrors: true }),
@@ -84,7 +100,9 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
     const report = parseJsonOutput<RunJson>(r);
     expect(report.invoices.map((i) => i.number)).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
     expect(await t.db('invoices').count({ n: '*' }).first()).toMatchObject({ n: 0 });
-    expect(Number((await t.db('sequences').join('companies', 'companies.id', 'sequences.owner_company_id').where('code', 'SUPA').first('next_value')).next_value)).toBe(1);
+    expect(
+      Number((await t.db('sequences').join('companies', 'companies.id', 'sequences.owner_company_id').where('code', 'SUPA').first('next_value')).next_value),
+    ).toBe(1);
     expect(await t.db('orders').whereNotNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 
@@ -106,7 +124,12 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
       // B-5: 9.99 at 17.5 % = 1.74825 → 1.75
       { number: 'SUPA-000003', currency: 'GBP', orders: ['B-5'], lines: 1, net: '9.99', tax: '1.75', total: '11.74', layout: 'combined' },
     ]);
-    const lines = await t.db('invoice_lines as l').join('invoices as i', 'i.id', 'l.invoice_id').where('i.number', 'SUPA-000002').orderBy('l.position').select('l.*');
+    const lines = await t
+      .db('invoice_lines as l')
+      .join('invoices as i', 'i.id', 'l.invoice_id')
+      .where('i.number', 'SUPA-000002')
+      .orderBy('l.position')
+      .select('l.*');
     expect(lines.map((l) => [l.order_number, Number(l.net_minor), l.shipping_minor === null ? null : Number(l.shipping_minor), l.description])).toEqual([
       ['B-1', 1999, 499, 'TS-WHT-M'],
       ['B-1', 1000, null, 'MUG'],
@@ -212,13 +235,26 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
 
   it('issues a number of queries that grows by batches of at least 500 orders, not per order', async () => {
     const orders = (n: number, prefix: string) =>
-      Array.from({ length: n }, (_, i) => order('RETB', `${prefix}-${i}`, { createdAt: '2026-11-10T00:00:00Z', items: [item('TS-WHT-M', 1, '1.00', '20'), item('MUG', 1, '1.00', '5')] }));
+      Array.from({ length: n }, (_, i) =>
+        order('RETB', `${prefix}-${i}`, { createdAt: '2026-11-10T00:00:00Z', items: [item('TS-WHT-M', 1, '1.00', '20'), item('MUG', 1, '1.00', '5')] }),
+      );
     const counts: number[] = [];
-    for (const [n, prefix] of [[600, 'Q1'], [2400, 'Q2']] as const) {
+    for (const [n, prefix] of [
+      [600, 'Q1'],
+      [2400, 'Q2'],
+    ] as const) {
       const r = await cli(['load', writeJson({ orders: orders(n, prefix) })]);
       expect(r.code, r.stderr).toBe(0);
       const parties = await resolveParties(t.db, 'RETB', 'ann@supa.example');
-      const result = await invoiceCompany(t.db, { parties, mode: 'manual', asOf: AT, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now: AT });
+      const result = await invoiceCompany(t.db, {
+        parties,
+        mode: 'manual',
+        asOf: AT,
+        rules: { includeErrors: false, startingFrom: null },
+        dryRun: false,
+        runId: null,
+        now: AT,
+      });
       expect(result.invoices[0]!.orders).toHaveLength(n);
       const lines = 2 * n;
       expect(result.queries).toBeLessThanOrEqual(10 + Math.ceil(lines / 500) + Math.ceil(n / 500));

@@ -75,7 +75,10 @@ function dataset(dropDir: string): ImportDoc {
       ...retbOrders,
       order('RETC', 'C-1', { createdAt: '2026-11-05T10:00:00Z' }),
       order('RETC', 'C-2', { createdAt: '2026-11-06T10:00:00Z' }),
-      order('RETD', 'D-1', { createdAt: '2026-11-07T10:00:00Z', items: [{ sku: 'TS-WHT-M', description: 'T-shirt white M — Łódź', quantity: 3, unitCostPrice: '7.50', taxRate: '20' }] }),
+      order('RETD', 'D-1', {
+        createdAt: '2026-11-07T10:00:00Z',
+        items: [{ sku: 'TS-WHT-M', description: 'T-shirt white M — Łódź', quantity: 3, unitCostPrice: '7.50', taxRate: '20' }],
+      }),
       order('RETD', 'D-2', { createdAt: '2026-11-08T10:00:00Z', shippingCost: '0.00' }),
       order('RETX', 'X-1'),
     ],
@@ -105,7 +108,9 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
   };
   const problemPaths = (e: ErrorJson) => e.error.problems.map((p) => p.path).sort();
   const orderId = async (company: string, number: string) =>
-    (await get<Page<OrderJson>>(tokens.admin, `/orders?company=${company}&search=${encodeURIComponent(number)}&limit=1000`)).items.find((o) => o.number === number)!.id;
+    (await get<Page<OrderJson>>(tokens.admin, `/orders?company=${company}&search=${encodeURIComponent(number)}&limit=1000`)).items.find(
+      (o) => o.number === number,
+    )!.id;
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
@@ -342,7 +347,13 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
       const unknownSku = await send<ErrorJson>(tokens.admin, 'POST', '/orders', order('RETB', 'B-BAD', { items: [{ sku: 'NOPE', quantity: 1 }] }), 400);
       expect(problemPaths(unknownSku)).toEqual(['items[0].taxRate', 'items[0].unitCostPrice']);
       // Many problems: the first 100 are listed, then how many more there are
-      const many = await send<ErrorJson>(tokens.admin, 'POST', '/orders', order('RETB', 'B-BAD', { items: Array.from({ length: 150 }, () => ({ sku: 'MUG', quantity: 0 })) }), 400);
+      const many = await send<ErrorJson>(
+        tokens.admin,
+        'POST',
+        '/orders',
+        order('RETB', 'B-BAD', { items: Array.from({ length: 150 }, () => ({ sku: 'MUG', quantity: 0 })) }),
+        400,
+      );
       expect(many.error.problems).toHaveLength(101);
       expect(many.error.problems[100]).toEqual({ path: '', message: '… and 50 more problems' });
       const supplierOrder = await send<ErrorJson>(tokens.admin, 'POST', '/orders', order('SUPA', 'S-1'), 400);
@@ -358,7 +369,14 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     it('changes fields of an open order through the same rules; company and number are fixed', async () => {
       const id = await orderId('RETB', 'B-05');
       const changed = await send<OrderJson>(tokens.retb, 'PATCH', `/orders/${id}`, { status: 'completed', shippingCost: '2.25', relatingTo: 'ref-77' }, 200);
-      expect(changed).toMatchObject({ id, number: 'B-05', status: 'completed', shippingCost: '2.25', relatingTo: 'ref-77', items: [{ sku: 'TS-WHT-M', quantity: 2, unitCostPrice: '7.50' }] });
+      expect(changed).toMatchObject({
+        id,
+        number: 'B-05',
+        status: 'completed',
+        shippingCost: '2.25',
+        relatingTo: 'ref-77',
+        items: [{ sku: 'TS-WHT-M', quantity: 2, unitCostPrice: '7.50' }],
+      });
       const items = await send<OrderJson>(tokens.retb, 'PATCH', `/orders/${id}`, { items: [{ sku: 'MUG', quantity: 4 }] }, 200);
       expect(items.items).toEqual([{ sku: 'MUG', description: 'MUG', quantity: 4, unitCostPrice: '3.00', taxRate: '20' }]);
       const e = await send<ErrorJson>(tokens.retb, 'PATCH', `/orders/${id}`, { number: 'B-99', status: 'shipped', items: [{ sku: 'MUG', quantity: -1 }] }, 400);
@@ -403,9 +421,22 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
   describe('companies and integration settings', () => {
     it('shows a company with its sequence and integrations', async () => {
       const c = await get<Record<string, unknown>>(tokens.supa, '/companies/RETD');
-      expect(c).toMatchObject({ code: 'RETD', name: 'Retailer D — Łódź', type: 'dropship', parent: 'SUPA', invoicing: { currency: 'GBP', hasLogo: true }, sequence: null });
+      expect(c).toMatchObject({
+        code: 'RETD',
+        name: 'Retailer D — Łódź',
+        type: 'dropship',
+        parent: 'SUPA',
+        invoicing: { currency: 'GBP', hasLogo: true },
+        sequence: null,
+      });
       expect(c.integrations).toEqual([
-        expect.objectContaining({ type: 'pdf-emailer', enabled: true, emailTo: 'ap@retd.example', emailBcc: null, state: expect.objectContaining({ schedule: 'weekly', nextRunAt: '2026-11-21T13:00:00.000Z' }) }),
+        expect.objectContaining({
+          type: 'pdf-emailer',
+          enabled: true,
+          emailTo: 'ap@retd.example',
+          emailBcc: null,
+          state: expect.objectContaining({ schedule: 'weekly', nextRunAt: '2026-11-21T13:00:00.000Z' }),
+        }),
         expect.objectContaining({ type: 'xml-sftp', enabled: true, target: `file://${dropDir}`, includePdf: true }),
       ]);
       expect(await get<Record<string, unknown>>(tokens.supa, '/companies/SUPA')).toMatchObject({ sequence: { prefix: 'SUPA-', padding: 6 } });
@@ -423,11 +454,26 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     });
 
     it('merges valid settings into the stored ones', async () => {
-      const changed = await send<Record<string, unknown>>(tokens.retb, 'PATCH', '/companies/RETB/integrations/pdf-emailer', { emailBcc: 'a@x.example,b@y.example', schedule: 'daily' }, 200);
-      expect(changed).toMatchObject({ type: 'pdf-emailer', enabled: false, emailTo: 'ap@retb.example', emailBcc: 'a@x.example,b@y.example', schedule: 'daily', state: { schedule: 'daily', nextRunAt: null } });
+      const changed = await send<Record<string, unknown>>(
+        tokens.retb,
+        'PATCH',
+        '/companies/RETB/integrations/pdf-emailer',
+        { emailBcc: 'a@x.example,b@y.example', schedule: 'daily' },
+        200,
+      );
+      expect(changed).toMatchObject({
+        type: 'pdf-emailer',
+        enabled: false,
+        emailTo: 'ap@retb.example',
+        emailBcc: 'a@x.example,b@y.example',
+        schedule: 'daily',
+        state: { schedule: 'daily', nextRunAt: null },
+      });
       const cleared = await send<Record<string, unknown>>(tokens.retb, 'PATCH', '/companies/RETB/integrations/pdf-emailer', { emailBcc: null }, 200);
       expect(cleared).toMatchObject({ emailBcc: null, schedule: 'daily' });
-      const cli = parseJsonOutput<Array<{ company: string; type: string; schedule: string; settings: { emailBcc: unknown } }>>(await runCli(['integrations', 'list', '--company', 'RETB', '--json'], env));
+      const cli = parseJsonOutput<Array<{ company: string; type: string; schedule: string; settings: { emailBcc: unknown } }>>(
+        await runCli(['integrations', 'list', '--company', 'RETB', '--json'], env),
+      );
       expect(cli).toEqual([expect.objectContaining({ type: 'pdf-emailer', schedule: 'daily', settings: { emailTo: 'ap@retb.example', emailBcc: null } })]);
     });
 
@@ -452,15 +498,20 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
       expect(dry).toMatchObject({ company: 'RETD', mode: 'manual', dryRun: true, deliveries: [] });
       expect(await t.db('invoices').whereIn('company_id', t.db('companies').where('code', 'RETD').select('id')).first()).toBeUndefined();
 
-      const report = await send<{ company: string; mode: string; dryRun: boolean; invoices: Array<{ number: string; orders: string[]; net: string; tax: string; total: string; lines: number }>; deliveries: Array<{ status: string; integration: string; error: string | null }> }>(
-        tokens.supa,
-        'POST',
-        '/companies/RETD/runs',
-        { as: 'ann@supa.example' },
-        200,
-      );
+      const report = await send<{
+        company: string;
+        mode: string;
+        dryRun: boolean;
+        invoices: Array<{ number: string; orders: string[]; net: string; tax: string; total: string; lines: number }>;
+        deliveries: Array<{ status: string; integration: string; error: string | null }>;
+      }>(tokens.supa, 'POST', '/companies/RETD/runs', { as: 'ann@supa.example' }, 200);
       expect(Object.keys(report)).toEqual(['company', 'mode', 'invoices', 'skipped', 'deliveries', 'dryRun']);
-      expect(report).toMatchObject({ company: 'RETD', mode: 'manual', dryRun: false, skipped: { onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 } });
+      expect(report).toMatchObject({
+        company: 'RETD',
+        mode: 'manual',
+        dryRun: false,
+        skipped: { onHold: 0, withErrors: 0, beforeStartingFrom: 0, cancelled: 0, notDispatched: 0 },
+      });
       expect(report.invoices).toHaveLength(1);
       // 3 × 7.50 + 4.99 shipping, and 2 × 7.50: net 42.49, tax 8.50
       expect(report.invoices[0]).toMatchObject({ orders: ['D-1', 'D-2'], lines: 2, net: '42.49', tax: '8.50', total: '50.99' });
@@ -471,12 +522,32 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
       number = report.invoices[0]!.number;
       expect(number).toMatch(/^SUPA-\d{6}$/);
 
-      const runs = await get<Page<{ id: number; mode: string; status: string; user: string; startedAt: string; finishedAt: string; report: { invoices: Array<{ number: string }> }; error: null }>>(tokens.supa, '/companies/RETD/runs');
+      const runs = await get<
+        Page<{
+          id: number;
+          mode: string;
+          status: string;
+          user: string;
+          startedAt: string;
+          finishedAt: string;
+          report: { invoices: Array<{ number: string }> };
+          error: null;
+        }>
+      >(tokens.supa, '/companies/RETD/runs');
       expect(runs.count).toBe(1);
-      expect(runs.items[0]).toMatchObject({ mode: 'manual', status: 'ok', user: 'ann@supa.example', startedAt: '2026-11-21T12:00:00.000Z', finishedAt: '2026-11-21T12:00:00.000Z', error: null });
+      expect(runs.items[0]).toMatchObject({
+        mode: 'manual',
+        status: 'ok',
+        user: 'ann@supa.example',
+        startedAt: '2026-11-21T12:00:00.000Z',
+        finishedAt: '2026-11-21T12:00:00.000Z',
+        error: null,
+      });
       expect(runs.items[0]!.report.invoices[0]!.number).toBe(number);
       // RETC was run from the CLI in beforeAll: its history shows it too
-      expect((await get<Page<{ mode: string }>>(tokens.supa, '/companies/RETC/runs')).items).toEqual([expect.objectContaining({ mode: 'manual', status: 'ok' })]);
+      expect((await get<Page<{ mode: string }>>(tokens.supa, '/companies/RETC/runs')).items).toEqual([
+        expect.objectContaining({ mode: 'manual', status: 'ok' }),
+      ]);
       expect((await get<Page<unknown>>(tokens.supa, '/companies/RETD/runs?limit=0')).count).toBe(1);
     });
 
@@ -519,13 +590,24 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
       expect(outside.error.problems).toEqual([{ path: 'as', message: 'unknown user "xav@supx.example"' }]);
       const onSupplier = await send<ErrorJson>(tokens.admin, 'POST', '/companies/SUPA/runs', { as: 'ann@supa.example' }, 400);
       expect(problemPaths(onSupplier)).toEqual(['']);
-      const bad = await send<ErrorJson>(tokens.admin, 'POST', '/companies/RETB/runs', { as: 'ann@supa.example', dryRun: 'yes', from: 'last week', colour: 1 }, 400);
+      const bad = await send<ErrorJson>(
+        tokens.admin,
+        'POST',
+        '/companies/RETB/runs',
+        { as: 'ann@supa.example', dryRun: 'yes', from: 'last week', colour: 1 },
+        400,
+      );
       expect(problemPaths(bad)).toEqual(['colour', 'dryRun']);
       const badFrom = await send<ErrorJson>(tokens.admin, 'POST', '/companies/RETB/runs', { as: 'ann@supa.example', from: 'last week' }, 400);
       expect(problemPaths(badFrom)).toEqual(['from']);
       await send<ErrorJson>(tokens.supx, 'POST', '/companies/RETD/runs', { as: 'xav@supx.example' }, 404);
       // Without `as`: the company's enabled integrations, as `run --company` (RETB has none enabled)
-      expect(await send<Record<string, unknown>>(tokens.retb, 'POST', '/companies/RETB/runs', {}, 200)).toMatchObject({ company: 'RETB', mode: 'auto', invoices: [], integrations: [] });
+      expect(await send<Record<string, unknown>>(tokens.retb, 'POST', '/companies/RETB/runs', {}, 200)).toMatchObject({
+        company: 'RETB',
+        mode: 'auto',
+        invoices: [],
+        integrations: [],
+      });
     });
   });
 

@@ -17,10 +17,12 @@ async function countAll(db: Knex): Promise<Record<string, number>> {
 }
 
 type Mutation = (doc: ImportDoc) => ImportDoc | string;
-const set = (fn: (doc: ImportDoc) => void): Mutation => (doc) => {
-  fn(doc);
-  return doc;
-};
+const set =
+  (fn: (doc: ImportDoc) => void): Mutation =>
+  (doc) => {
+    fn(doc);
+    return doc;
+  };
 const orderAt = (doc: ImportDoc, i: number) => doc.orders![i] as Record<string, Json>;
 const itemAt = (doc: ImportDoc, i: number, j: number) => (orderAt(doc, i).items as Array<Record<string, Json>>)[j]!;
 const companyAt = (doc: ImportDoc, i: number) => doc.companies![i] as Record<string, Json>;
@@ -64,9 +66,7 @@ const BAD_INPUTS: Array<[string, Mutation, string]> = [
   [
     'BCC with spaces',
     set((d) => {
-      companyAt(d, 1).integrations = [
-        { type: 'pdf-emailer', enabled: true, emailTo: 'ap@retailer-b.example', emailBcc: 'a@x.example, b@y.example' },
-      ];
+      companyAt(d, 1).integrations = [{ type: 'pdf-emailer', enabled: true, emailTo: 'ap@retailer-b.example', emailBcc: 'a@x.example, b@y.example' }];
     }),
     'companies[1].integrations[0].emailBcc',
   ],
@@ -87,7 +87,11 @@ const BAD_INPUTS: Array<[string, Mutation, string]> = [
   ['unknown field', set((d) => (orderAt(d, 0).colour = 'red')), 'orders[0].colour'],
   ['user with unknown primary company', set((d) => ((d.users![0] as Record<string, Json>).primaryCompany = 'NOPE')), 'users[0].primaryCompany'],
   ['invalid IBAN', set((d) => ((companyAt(d, 1).invoicing as Record<string, Json>).iban = 'GB00BUKB20201555555555')), 'companies[1].invoicing.iban'],
-  ['logo that is not an image', set((d) => ((companyAt(d, 1).invoicing as Record<string, Json>).logo = 'data:image/png;base64,aGVsbG8=')), 'companies[1].invoicing.logo'],
+  [
+    'logo that is not an image',
+    set((d) => ((companyAt(d, 1).invoicing as Record<string, Json>).logo = 'data:image/png;base64,aGVsbG8=')),
+    'companies[1].invoicing.logo',
+  ],
   [
     'sftp integration without a pinned host key',
     set((d) => {
@@ -95,7 +99,11 @@ const BAD_INPUTS: Array<[string, Mutation, string]> = [
     }),
     'companies[1].integrations[0].hostKeySha256',
   ],
-  ['bad schedule', set((d) => (companyAt(d, 1).integrations = [{ type: 'pdf-emailer', emailTo: 'a@b.example', schedule: 'fortnightly' }])), 'companies[1].integrations[0].schedule'],
+  [
+    'bad schedule',
+    set((d) => (companyAt(d, 1).integrations = [{ type: 'pdf-emailer', emailTo: 'a@b.example', schedule: 'fortnightly' }])),
+    'companies[1].integrations[0].schedule',
+  ],
   ['top level is an array', () => '[]', ''],
   ['orders is not an array', set((d) => ((d as Record<string, Json>).orders = { a: 1 })), 'orders'],
 ];
@@ -143,7 +151,10 @@ describe.each(databaseKinds)('load on %s', (kind) => {
     const doc: ImportDoc = {
       companies: names.map((name, i) => dropship(`UNI${i}`, 'SUPA', { name })),
       orders: names.map((name, i) =>
-        order(`UNI${i}`, `U-${i}`, { relatingTo: name, items: [{ sku: 'TS-WHT-M', description: `${name} — ✓`, quantity: 1, unitCostPrice: '1.00', taxRate: '20' }] }),
+        order(`UNI${i}`, `U-${i}`, {
+          relatingTo: name,
+          items: [{ sku: 'TS-WHT-M', description: `${name} — ✓`, quantity: 1, unitCostPrice: '1.00', taxRate: '20' }],
+        }),
       ),
     };
     const r = await runCli(['load', writeJson(doc)], env);

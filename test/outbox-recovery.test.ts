@@ -20,7 +20,9 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
     t = await createTestDatabase(kind);
     env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LEASE_SECONDS: '60' };
     const doc = baseDataset();
-    (doc.companies![1] as Record<string, unknown>).integrations = [{ type: 'pdf-emailer', enabled: true, emailTo: 'ap@retb.example', schedule: 'weekly', nextInvoiceAt: '2026-11-29T00:00:00Z' }];
+    (doc.companies![1] as Record<string, unknown>).integrations = [
+      { type: 'pdf-emailer', enabled: true, emailTo: 'ap@retb.example', schedule: 'weekly', nextInvoiceAt: '2026-11-29T00:00:00Z' },
+    ];
     const r = await runCli(['load', writeJson(doc)], env, { at: AT });
     expect(r.code, r.stderr).toBe(0);
   });
@@ -29,7 +31,15 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
   it("sends a manual run's deliveries that its process never got to, once their claim window has passed", async () => {
     // The invoicing transaction committed; the process died before delivering
     const parties = await resolveParties(t.db, 'RETB', 'ann@supplier-a.example');
-    const result = await invoiceCompany(t.db, { parties, mode: 'manual', asOf: AT, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now: AT });
+    const result = await invoiceCompany(t.db, {
+      parties,
+      mode: 'manual',
+      asOf: AT,
+      rules: { includeErrors: false, startingFrom: null },
+      dryRun: false,
+      runId: null,
+      now: AT,
+    });
     const number = result.invoices[0]!.number;
     const status = async () => (await t.db('deliveries').first('status')).status as string;
     expect(await status()).toBe('pending');
@@ -49,7 +59,12 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
 
   it('reports the characters no configured font can draw', async () => {
     const r = await runCli(
-      ['load', writeJson({ orders: [order('RETB', 'THAI-1', { items: [{ sku: 'TS-WHT-M', description: 'เสื้อยืด', quantity: 1, unitCostPrice: '1.00', taxRate: '20' }] })] })],
+      [
+        'load',
+        writeJson({
+          orders: [order('RETB', 'THAI-1', { items: [{ sku: 'TS-WHT-M', description: 'เสื้อยืด', quantity: 1, unitCostPrice: '1.00', taxRate: '20' }] })],
+        }),
+      ],
       env,
       { at: AT },
     );

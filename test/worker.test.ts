@@ -199,9 +199,17 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
       if (step.runs) {
         issued += 1;
         const invoice = `SUPA-${String(issued).padStart(6, '0')}`;
-        expect(report.ran.map((r) => [r.company, r.invoices, r.deliveries]), step.at).toEqual([['RET', [invoice], { sent: 1, failed: 0 }]]);
+        expect(
+          report.ran.map((r) => [r.company, r.invoices, r.deliveries]),
+          step.at,
+        ).toEqual([['RET', [invoice], { sent: 1, failed: 0 }]]);
         expect(report.ran[0]!.nextInvoiceAt).toBe(step.next);
-        const orders = (await t.db('orders as o').join('invoices as i', 'i.id', 'o.invoice_id').where('i.number', invoice).orderBy('o.number').select('o.number')) as Array<{ number: string }>;
+        const orders = (await t
+          .db('orders as o')
+          .join('invoices as i', 'i.id', 'o.invoice_id')
+          .where('i.number', invoice)
+          .orderBy('o.number')
+          .select('o.number')) as Array<{ number: string }>;
         expect(orders.map((o) => o.number).sort()).toEqual([...pendingOrders].sort());
         pendingOrders = [];
         lastRunAt = utc(ms(step.at));
@@ -243,7 +251,11 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     // The first batch rolled back and its companies ran alone; the other batches went through whole. The
     // numbers have no gap: R03 took none
     let next = 1;
-    const expected = codes.map((c) => [c, c === 'R03' ? [] : [`SUPA-${String(next++).padStart(6, '0')}`], c === 'R03' ? { sent: 0, failed: 0 } : { sent: 1, failed: 0 }]);
+    const expected = codes.map((c) => [
+      c,
+      c === 'R03' ? [] : [`SUPA-${String(next++).padStart(6, '0')}`],
+      c === 'R03' ? { sent: 0, failed: 0 } : { sent: 1, failed: 0 },
+    ]);
     expect(report.ran.map((r) => [r.company, r.invoices, r.deliveries])).toEqual(expected);
     expect(report.ran[2]!.error).toMatch(/injected fault/);
     expect(report.ran.filter((r) => r.error)).toHaveLength(1);
@@ -253,7 +265,11 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     expect(row.lastResult).toMatchObject({ status: 'error' });
     expect((await h.integration('R04', '2026-11-21T12:00:00Z')).nextInvoiceAt).toBe('2026-11-22T00:00:00.000Z');
     expect(await t.db('orders').whereNull('invoice_id').orderBy('number').pluck('number')).toEqual(['R03-1', 'R03-2']);
-    const runs = (await t.db('runs as r').join('companies as c', 'c.id', 'r.company_id').orderBy('c.code').select('c.code', 'r.status', 'r.error')) as Array<{ code: string; status: string; error: string | null }>;
+    const runs = (await t.db('runs as r').join('companies as c', 'c.id', 'r.company_id').orderBy('c.code').select('c.code', 'r.status', 'r.error')) as Array<{
+      code: string;
+      status: string;
+      error: string | null;
+    }>;
     expect(runs.map((r) => [r.code, r.status])).toEqual(codes.map((c) => [c, c === 'R03' ? 'failed' : 'ok']));
     expect(runs[2]!.error).toMatch(/injected fault/);
 
@@ -289,7 +305,12 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
 
     await t.db.raw('DROP TRIGGER injected_fault');
     const second = await h.tick('2026-11-21T12:01:00Z');
-    expect(second.ran.map((r) => r.invoices).flat().sort()).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
+    expect(
+      second.ran
+        .map((r) => r.invoices)
+        .flat()
+        .sort(),
+    ).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
   });
 
   it('a run whose delivery fails says why, in its report and as a warning in the log', async () => {
@@ -371,7 +392,13 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
       {
         at: '2026-01-30T23:00:00Z',
         ran: all,
-        next: { HOUR: '2026-01-31T00:00:00.000Z', DAY: '2026-01-31T00:00:00.000Z', WEEK: '2026-02-01T00:00:00.000Z', MONTH: '2026-02-01T00:00:00.000Z', CRON: '2026-02-02T09:15:00.000Z' },
+        next: {
+          HOUR: '2026-01-31T00:00:00.000Z',
+          DAY: '2026-01-31T00:00:00.000Z',
+          WEEK: '2026-02-01T00:00:00.000Z',
+          MONTH: '2026-02-01T00:00:00.000Z',
+          CRON: '2026-02-02T09:15:00.000Z',
+        },
       },
       { at: '2026-01-30T23:59:00Z', ran: [], next: {} },
       { at: '2026-01-31T00:00:00Z', ran: ['DAY', 'HOUR'], next: { HOUR: '2026-01-31T01:00:00.000Z', DAY: '2026-02-01T00:00:00.000Z' } },
@@ -383,11 +410,19 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
         ran: ['DAY', 'HOUR', 'MONTH', 'WEEK'],
         next: { HOUR: '2026-02-01T01:00:00.000Z', DAY: '2026-02-02T00:00:00.000Z', WEEK: '2026-02-08T00:00:00.000Z', MONTH: '2026-03-01T00:00:00.000Z' },
       },
-      { at: '2026-02-02T09:14:00Z', ran: ['DAY', 'HOUR'], next: { HOUR: '2026-02-02T10:00:00.000Z', DAY: '2026-02-03T00:00:00.000Z', CRON: '2026-02-02T09:15:00.000Z' } },
+      {
+        at: '2026-02-02T09:14:00Z',
+        ran: ['DAY', 'HOUR'],
+        next: { HOUR: '2026-02-02T10:00:00.000Z', DAY: '2026-02-03T00:00:00.000Z', CRON: '2026-02-02T09:15:00.000Z' },
+      },
       // Mon 2 Feb 09:15: the cron slot; next the same time on Tuesday
       { at: '2026-02-02T09:15:00Z', ran: ['CRON'], next: { CRON: '2026-02-03T09:15:00.000Z' } },
       // Fri 6 Feb 09:15 → Mon 9 Feb 09:15 (1-5: weekdays only); the weekly one is not due before Sunday
-      { at: '2026-02-06T09:15:00Z', ran: ['CRON', 'DAY', 'HOUR'], next: { CRON: '2026-02-09T09:15:00.000Z', DAY: '2026-02-07T00:00:00.000Z', HOUR: '2026-02-06T10:00:00.000Z' } },
+      {
+        at: '2026-02-06T09:15:00Z',
+        ran: ['CRON', 'DAY', 'HOUR'],
+        next: { CRON: '2026-02-09T09:15:00.000Z', DAY: '2026-02-07T00:00:00.000Z', HOUR: '2026-02-06T10:00:00.000Z' },
+      },
     ];
     const expectedNext: Record<string, string | null> = Object.fromEntries(all.map((c) => [c, null]));
     for (const step of steps) {
@@ -513,7 +548,10 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     expect((await h.tick('2026-06-24T10:21:00Z')).ran).toEqual([]);
     expect((await h.tick('2026-06-24T10:59:00Z')).ran).toEqual([]);
     expect((await h.tick('2026-06-24T11:00:00Z')).ran.map((r) => r.company)).toEqual(['HOUR']);
-    const runs = (await t.db('runs as r').join('companies as c', 'c.id', 'r.company_id').groupBy('c.code').select('c.code').count({ n: '*' })) as Array<{ code: string; n: number }>;
+    const runs = (await t.db('runs as r').join('companies as c', 'c.id', 'r.company_id').groupBy('c.code').select('c.code').count({ n: '*' })) as Array<{
+      code: string;
+      n: number;
+    }>;
     expect(Object.fromEntries(runs.map((r) => [r.code, Number(r.n)]))).toEqual({ WEEK: 1, HOUR: 2, MONTH: 1 });
     const rows = await h.list('2026-06-24T11:00:00Z');
     expect(rows.map((r) => [r.company, r.lastRunAt, r.nextInvoiceAt])).toEqual([
@@ -544,7 +582,9 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
     const before = await h.list(at);
     expect(before).toHaveLength(3);
     for (const row of before) {
-      expect(Object.keys(row)).toEqual(expect.arrayContaining(['company', 'type', 'enabled', 'schedule', 'timezone', 'nextInvoiceAt', 'lastRunAt', 'lastResult']));
+      expect(Object.keys(row)).toEqual(
+        expect.arrayContaining(['company', 'type', 'enabled', 'schedule', 'timezone', 'nextInvoiceAt', 'lastRunAt', 'lastResult']),
+      );
       expect(row.type).toBe('pdf-emailer');
       expect(row.lastRunAt).toBeNull();
       expect(row.lastResult).toBeNull();
@@ -679,7 +719,10 @@ describe('worker processes on mariadb', () => {
       expect(r.deliveries).toEqual({ sent: 1, failed: 0 });
       expect(r.nextInvoiceAt).toBe('2026-11-22T00:00:00.000Z');
     }
-    expectContiguous(ran.flatMap((r) => r.invoices), 200);
+    expectContiguous(
+      ran.flatMap((r) => r.invoices),
+      200,
+    );
 
     // What the database and the outbox say
     const numbers = ((await t.db('invoices').select('number')) as Array<{ number: string }>).map((r) => r.number);
@@ -698,7 +741,11 @@ describe('worker processes on mariadb', () => {
     const rows = parseJsonOutput<IntegrationRow[]>(await runCli(['integrations', 'list', '--json'], env));
     expect(rows).toHaveLength(200);
     for (const row of rows) {
-      expect(row).toMatchObject({ lastRunAt: '2026-11-21T12:00:00.000Z', nextInvoiceAt: '2026-11-22T00:00:00.000Z', lastResult: { status: 'ok', delivered: 1, failed: 0 } });
+      expect(row).toMatchObject({
+        lastRunAt: '2026-11-21T12:00:00.000Z',
+        nextInvoiceAt: '2026-11-22T00:00:00.000Z',
+        lastResult: { status: 'ok', delivered: 1, failed: 0 },
+      });
     }
 
     // A third tick at the same instant finds nothing due
@@ -706,71 +753,81 @@ describe('worker processes on mariadb', () => {
     expect(parseJsonOutput<TickReport>(again).ran).toEqual([]);
   });
 
-  it('a worker killed with SIGKILL mid-run: its leases expire and another worker finishes, with no duplicate invoice and no lost email', { timeout: 120_000 }, async () => {
-    t = await createTestDatabase('mariadb');
-    const smtp = await startSmtpServer();
-    try {
-      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, SMTP_URL: smtp.url, OMS_LEASE_SECONDS: '1', OMS_DELIVERY_BACKOFF_SECONDS: '1' };
-      const load = await runCli(['load', writeJson(retailerDataset(20, 3, '2026-11-20T00:00:00Z'))], env);
-      expect(load.code, load.stderr).toBe(0);
-      const at = '2026-11-21T12:00:00Z';
+  it(
+    'a worker killed with SIGKILL mid-run: its leases expire and another worker finishes, with no duplicate invoice and no lost email',
+    { timeout: 120_000 },
+    async () => {
+      t = await createTestDatabase('mariadb');
+      const smtp = await startSmtpServer();
+      try {
+        const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, SMTP_URL: smtp.url, OMS_LEASE_SECONDS: '1', OMS_DELIVERY_BACKOFF_SECONDS: '1' };
+        const load = await runCli(['load', writeJson(retailerDataset(20, 3, '2026-11-20T00:00:00Z'))], env);
+        expect(load.code, load.stderr).toBe(0);
+        const at = '2026-11-21T12:00:00Z';
 
-      // The SMTP server receives each message but holds back its answer
-      const hold = smtp.holdReplies();
-      const { child, done } = startCli(['worker', '--once', '--at', at, '--json'], env);
-      // The worker has invoiced, claimed deliveries and is waiting for the SMTP server's answers
-      await hold.arrived(3);
-      child.kill('SIGKILL');
-      expect((await done).code).toBe(137);
+        // The SMTP server receives each message but holds back its answer
+        const hold = smtp.holdReplies();
+        const { child, done } = startCli(['worker', '--once', '--at', at, '--json'], env);
+        // The worker has invoiced, claimed deliveries and is waiting for the SMTP server's answers
+        await hold.arrived(3);
+        child.kill('SIGKILL');
+        expect((await done).code).toBe(137);
 
-      // Killed mid-run: invoices committed, deliveries claimed but not sent, integrations still leased
-      const issuedBefore = await count(t.db, 'invoices');
-      const runningBefore = await count(t.db, 'runs', (q) => q.where('status', 'running'));
-      expect(runningBefore).toBeGreaterThanOrEqual(3);
-      expect(issuedBefore).toBeGreaterThanOrEqual(3);
-      expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sending'))).toBeGreaterThanOrEqual(3);
-      expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sent'))).toBe(0);
-      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBeGreaterThanOrEqual(3);
-      expect(smtp.messages).toHaveLength(0);
+        // Killed mid-run: invoices committed, deliveries claimed but not sent, integrations still leased
+        const issuedBefore = await count(t.db, 'invoices');
+        const runningBefore = await count(t.db, 'runs', (q) => q.where('status', 'running'));
+        expect(runningBefore).toBeGreaterThanOrEqual(3);
+        expect(issuedBefore).toBeGreaterThanOrEqual(3);
+        expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sending'))).toBeGreaterThanOrEqual(3);
+        expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sent'))).toBe(0);
+        expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBeGreaterThanOrEqual(3);
+        expect(smtp.messages).toHaveLength(0);
 
-      // While the leases hold, another worker leaves those integrations alone
-      // (the leases were taken with OMS_LEASE_SECONDS=1, so wait them out)
-      await new Promise((r) => setTimeout(r, 1100));
-      // The killed worker's messages were never answered: the server drops them
-      hold.release();
-      const second = await spawnCli(['worker', '--once', '--at', at, '--json'], env);
-      expect(second.code, second.stderr).toBe(0);
-      const report = parseJsonOutput<TickReport>(second);
-      expect(report.ran).toHaveLength(20);
+        // While the leases hold, another worker leaves those integrations alone
+        // (the leases were taken with OMS_LEASE_SECONDS=1, so wait them out)
+        await new Promise((r) => setTimeout(r, 1100));
+        // The killed worker's messages were never answered: the server drops them
+        hold.release();
+        const second = await spawnCli(['worker', '--once', '--at', at, '--json'], env);
+        expect(second.code, second.stderr).toBe(0);
+        const report = parseJsonOutput<TickReport>(second);
+        expect(report.ran).toHaveLength(20);
 
-      // Every company invoiced exactly once; every order on exactly one invoice; numbers contiguous
-      const invoices = (await t.db('invoices as i').join('companies as c', 'c.id', 'i.company_id').select('i.number', 'c.code')) as Array<{ number: string; code: string }>;
-      expect(invoices).toHaveLength(20);
-      expect(new Set(invoices.map((i) => i.code)).size).toBe(20);
-      expectContiguous(invoices.map((i) => i.number), 20);
-      expect(await count(t.db, 'orders', (q) => q.whereNull('invoice_id'))).toBe(0);
-      // Every delivery sent, each invoice's email received (no loss), nothing left claimed or leased
-      expect(await count(t.db, 'deliveries')).toBe(20);
-      expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sent'))).toBe(20);
-      expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBe(0);
-      expect(await count(t.db, 'integrations', (q) => q.where('next_invoice_at', ms('2026-11-22T00:00:00Z')))).toBe(20);
-      const delivered = new Set(messageIds(smtp));
-      expect([...delivered].sort()).toEqual(invoices.map((i) => `invoice-${i.number}@oms-invoicing`).sort());
-      // No message was accepted before the kill, so none was accepted twice
-      expect(smtp.messages).toHaveLength(20);
-      // The second worker's runs of the killed worker's integrations issued nothing new, and delivered
-      const resumed = report.ran.filter((r) => r.invoices.length === 0);
-      expect(resumed.length).toBe(issuedBefore);
-      for (const r of resumed) expect(r.deliveries).toEqual({ sent: 1, failed: 0 });
-      // The killed worker's run log entries are closed as interrupted, not left running; each integration
-      // has exactly one finished run besides
-      expect(await count(t.db, 'runs', (q) => q.where('status', 'running'))).toBe(0);
-      expect(await count(t.db, 'runs', (q) => q.where('status', 'failed').where('error', 'like', 'interrupted:%'))).toBe(runningBefore);
-      expect(await count(t.db, 'runs', (q) => q.where('status', 'ok'))).toBe(20);
-    } finally {
-      await smtp.stop();
-    }
-  });
+        // Every company invoiced exactly once; every order on exactly one invoice; numbers contiguous
+        const invoices = (await t.db('invoices as i').join('companies as c', 'c.id', 'i.company_id').select('i.number', 'c.code')) as Array<{
+          number: string;
+          code: string;
+        }>;
+        expect(invoices).toHaveLength(20);
+        expect(new Set(invoices.map((i) => i.code)).size).toBe(20);
+        expectContiguous(
+          invoices.map((i) => i.number),
+          20,
+        );
+        expect(await count(t.db, 'orders', (q) => q.whereNull('invoice_id'))).toBe(0);
+        // Every delivery sent, each invoice's email received (no loss), nothing left claimed or leased
+        expect(await count(t.db, 'deliveries')).toBe(20);
+        expect(await count(t.db, 'deliveries', (q) => q.where('status', 'sent'))).toBe(20);
+        expect(await count(t.db, 'integrations', (q) => q.whereNotNull('lease_owner'))).toBe(0);
+        expect(await count(t.db, 'integrations', (q) => q.where('next_invoice_at', ms('2026-11-22T00:00:00Z')))).toBe(20);
+        const delivered = new Set(messageIds(smtp));
+        expect([...delivered].sort()).toEqual(invoices.map((i) => `invoice-${i.number}@oms-invoicing`).sort());
+        // No message was accepted before the kill, so none was accepted twice
+        expect(smtp.messages).toHaveLength(20);
+        // The second worker's runs of the killed worker's integrations issued nothing new, and delivered
+        const resumed = report.ran.filter((r) => r.invoices.length === 0);
+        expect(resumed.length).toBe(issuedBefore);
+        for (const r of resumed) expect(r.deliveries).toEqual({ sent: 1, failed: 0 });
+        // The killed worker's run log entries are closed as interrupted, not left running; each integration
+        // has exactly one finished run besides
+        expect(await count(t.db, 'runs', (q) => q.where('status', 'running'))).toBe(0);
+        expect(await count(t.db, 'runs', (q) => q.where('status', 'failed').where('error', 'like', 'interrupted:%'))).toBe(runningBefore);
+        expect(await count(t.db, 'runs', (q) => q.where('status', 'ok'))).toBe(20);
+      } finally {
+        await smtp.stop();
+      }
+    },
+  );
 
   it('SIGTERM: a long-running worker stops claiming, finishes the batches in flight and exits 0', { timeout: 120_000 }, async () => {
     t = await createTestDatabase('mariadb');
@@ -795,7 +852,10 @@ describe('worker processes on mariadb', () => {
       expect(result.code, result.stderr).toBe(0);
 
       // The four runs in flight finished; nothing else was claimed
-      const ticks = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as TickReport);
+      const ticks = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as TickReport);
       expect(ticks).toHaveLength(1);
       expect(ticks[0]!.ran).toHaveLength(4);
       expect(ticks[0]!.deliveriesRetried).toBe(0);

@@ -68,7 +68,10 @@ export function parseAddressList(value: string, field: string): string[] {
 
 /** One line of plain text: control characters (CR, LF, TAB, NUL, C1, line separators) become single spaces. */
 export function headerText(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 export function escapeHtml(value: string): string {

@@ -24,9 +24,7 @@ export function createSmtpMailer(smtpUrl: string, options: SmtpMailerOptions = {
     host: url.hostname,
     port: url.port === '' ? (url.protocol === 'smtps:' ? 465 : 25) : Number(url.port),
     secure: url.protocol === 'smtps:',
-    ...(url.username === ''
-      ? {}
-      : { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }),
+    ...(url.username === '' ? {} : { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs * 4,

@@ -45,11 +45,7 @@ export async function createPdfRenderer(options: PdfRendererOptions = {}): Promi
   };
 }
 
-async function renderInvoicePdf(
-  doc: InvoiceDocument,
-  typesetter: Typesetter,
-  placeholderSlots: ReadonlySet<number>,
-): Promise<RenderedPdf> {
+async function renderInvoicePdf(doc: InvoiceDocument, typesetter: Typesetter, placeholderSlots: ReadonlySet<number>): Promise<RenderedPdf> {
   const logo = doc.logo ? await prepareLogo(doc.logo) : null;
   const usage = new GlyphUsage();
   const flow = new PageFlow({ typesetter, usage, placeholderSlots }, (next) => drawRunningHeader(next, doc));

@@ -4,12 +4,7 @@
  * Element order follows the UBL XSD (the schematrons do not check order; the XSD does).
  */
 import { create } from 'xmlbuilder2';
-import type {
-  InvoiceDocument,
-  InvoiceLine,
-  InvoiceParty,
-  PostalAddress,
-} from '../../src/domain/invoice-document.js';
+import type { InvoiceDocument, InvoiceLine, InvoiceParty, PostalAddress } from '../../src/domain/invoice-document.js';
 import { normaliseVatNumber, resolvePeppolEndpoint } from './peppol-party-ids.js';
 
 type XmlNode = ReturnType<typeof create>;
@@ -44,8 +39,7 @@ export function buildUblInvoice(doc: InvoiceDocument): string {
   // "not subject to VAT" (category O), which EN 16931 allows without any VAT identifier. With a rate
   // above zero it stays S, and the validator will report the missing seller VAT id (BR-S-02).
   const outOfScope = normaliseVatNumber(doc.seller) === null && doc.taxGroups.every((g) => isZero(g.rate));
-  const categoryOf = (rate: string): VatCategory =>
-    outOfScope ? { id: 'O', percent: null } : { id: isZero(rate) ? 'Z' : 'S', percent: rate };
+  const categoryOf = (rate: string): VatCategory => (outOfScope ? { id: 'O', percent: null } : { id: isZero(rate) ? 'Z' : 'S', percent: rate });
 
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele(null, 'Invoice');
   text(root, 'cbc:CustomizationID', CUSTOMIZATION_ID);

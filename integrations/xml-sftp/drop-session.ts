@@ -35,7 +35,5 @@ export interface DropOptions {
 /** Opens a session on the target: checks credentials, host key and that the directory exists. */
 export async function openDropSession(options: DropOptions): Promise<DropSession> {
   const target = parseDropTarget(options.target);
-  return target.protocol === 'file'
-    ? openLocalDropSession(target.directory)
-    : openSftpDropSession(target, options);
+  return target.protocol === 'file' ? openLocalDropSession(target.directory) : openSftpDropSession(target, options);
 }

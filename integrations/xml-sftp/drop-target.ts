@@ -5,9 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { DeliveryError } from '../../src/domain/errors.js';
 
-export type DropTarget =
-  | { protocol: 'sftp'; host: string; port: number; username: string; directory: string }
-  | { protocol: 'file'; directory: string };
+export type DropTarget = { protocol: 'sftp'; host: string; port: number; username: string; directory: string } | { protocol: 'file'; directory: string };
 
 /** Throws a permanent DeliveryError naming what is wrong with the URL. */
 export function parseDropTarget(target: string): DropTarget {

@@ -13,10 +13,7 @@ export function fingerprintHostKey(rawKey: Uint8Array): string {
 export function parseHostKeySha256(value: string | null | undefined): string {
   const match = /^SHA256:([A-Za-z0-9+/]{43})=?$/.exec((value ?? '').trim());
   if (!match) {
-    throw new DeliveryError(
-      `hostKeySha256 must be the server's key fingerprint as "ssh-keygen -lf" prints it (SHA256:…), got "${value ?? ''}"`,
-      false,
-    );
+    throw new DeliveryError(`hostKeySha256 must be the server's key fingerprint as "ssh-keygen -lf" prints it (SHA256:…), got "${value ?? ''}"`, false);
   }
   return `SHA256:${match[1]}`;
 }

@@ -70,14 +70,12 @@ export async function openSftpDropSession(target: SftpTarget, options: DropOptio
     socket.destroy();
   };
 
-  const dirStat = await call<{ isDirectory(): boolean }>((cb) => sftp.stat(target.directory, cb)).catch(
-    async (error: unknown) => {
-      await close();
-      const code = statusOf(error);
-      if (code === NO_SUCH_FILE) throw new DeliveryError(`remote directory ${target.directory} does not exist on ${location}`, false, error);
-      throw classifyOperationError(error, `cannot read remote directory ${target.directory} on ${location}`, null);
-    },
-  );
+  const dirStat = await call<{ isDirectory(): boolean }>((cb) => sftp.stat(target.directory, cb)).catch(async (error: unknown) => {
+    await close();
+    const code = statusOf(error);
+    if (code === NO_SUCH_FILE) throw new DeliveryError(`remote directory ${target.directory} does not exist on ${location}`, false, error);
+    throw classifyOperationError(error, `cannot read remote directory ${target.directory} on ${location}`, null);
+  });
   if (!dirStat.isDirectory()) {
     await close();
     throw new DeliveryError(`remote path ${target.directory} on ${location} is not a directory`, false);
@@ -129,9 +127,7 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<S
       socket.destroy();
       reject(new DeliveryError(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`, true, error));
     };
-    socket.setTimeout(timeoutMs, () =>
-      fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-    );
+    socket.setTimeout(timeoutMs, () => fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     socket.once('error', fail);
     socket.once('connect', () => {
       socket.setTimeout(0);
@@ -141,13 +137,7 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<S
   });
 }
 
-function classifyConnectError(
-  error: unknown,
-  target: SftpTarget,
-  expected: string,
-  presented: string | null,
-  credentials: Credentials,
-): DeliveryError {
+function classifyConnectError(error: unknown, target: SftpTarget, expected: string, presented: string | null, credentials: Credentials): DeliveryError {
   const where = `${target.host}:${target.port}`;
   if (presented !== null && presented !== expected) {
     return new DeliveryError(`host key mismatch for ${where}: expected ${expected}, got ${presented}`, false, error);

@@ -79,11 +79,15 @@ export function registerDeliveryCommands(program: Command, ctx: AppContext, setE
       if (rows.length === 0) throw inputError([{ path: 'idOrNumber', message: `no delivery or invoice "${target}"` }]);
       const now = ctx.clock.now();
       // Failed or still pending; or `sending` by a process that died (its claim has expired)
-      const candidates = rows.filter((r) => r.status === 'failed' || r.status === 'pending' || (r.status === 'sending' && r.claimedUntil !== null && r.claimedUntil < now));
+      const candidates = rows.filter(
+        (r) => r.status === 'failed' || r.status === 'pending' || (r.status === 'sending' && r.claimedUntil !== null && r.claimedUntil < now),
+      );
       if (candidates.length === 0) {
         const sending = rows.filter((r) => r.status === 'sending' && r.claimedUntil !== null);
         const busy = sending.length > 0 ? ` (being sent by another process, claimed until ${iso(Math.max(...sending.map((r) => r.claimedUntil!)))})` : '';
-        throw inputError([{ path: 'idOrNumber', message: `nothing to retry: the deliveries of "${target}" are ${[...new Set(rows.map((r) => r.status))].join(', ')}${busy}` }]);
+        throw inputError([
+          { path: 'idOrNumber', message: `nothing to retry: the deliveries of "${target}" are ${[...new Set(rows.map((r) => r.status))].join(', ')}${busy}` },
+        ]);
       }
       // The outbox delivers only through enabled integrations: say so rather than queue what will not go
       const disabled = candidates.filter((r) => !r.enabled);
@@ -95,7 +99,10 @@ export function registerDeliveryCommands(program: Command, ctx: AppContext, setE
       // A person asked for it: a fresh set of attempts, starting now. Only rows still in the state we saw
       // are reset, so a delivery a worker has just claimed is not sent twice at once.
       await db('deliveries')
-        .whereIn('id', retryable.map((r) => r.id))
+        .whereIn(
+          'id',
+          retryable.map((r) => r.id),
+        )
         .where((w) => w.whereIn('status', ['failed', 'pending']).orWhere((x) => x.where('status', 'sending').where('claimed_until', '<', now)))
         .update({ status: 'pending', attempts: 0, next_attempt_at: now, claimed_until: null, updated_at: now });
       const deps = await ctx.runDeps();

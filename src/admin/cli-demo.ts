@@ -37,7 +37,9 @@ export function registerDemoCommand(program: Command, ctx: AppContext): void {
     .action(async (opts: { json?: boolean }) => {
       const { io, config } = ctx;
       if (config.database.client !== 'better-sqlite3') {
-        throw inputError([{ path: 'DATABASE_URL', message: 'the demo runs on the embedded SQLite database only; unset DATABASE_URL (or point it at a sqlite: file) to run it' }]);
+        throw inputError([
+          { path: 'DATABASE_URL', message: 'the demo runs on the embedded SQLite database only; unset DATABASE_URL (or point it at a sqlite: file) to run it' },
+        ]);
       }
       const exportDir = path.join(config.dataDir, 'exports');
       await fs.mkdir(exportDir, { recursive: true });
@@ -58,16 +60,29 @@ export function registerDemoCommand(program: Command, ctx: AppContext): void {
         exports: exportDir,
       };
       if (opts.json) return printJson(io, { loaded, runs: reports, invoices, output: where });
-      io.stdout.write(`Loaded ${loaded.companies.inserted + loaded.companies.updated} companies, ${loaded.orders.inserted + loaded.orders.updated + loaded.orders.unchanged} orders.\n\n`);
+      io.stdout.write(
+        `Loaded ${loaded.companies.inserted + loaded.companies.updated} companies, ${loaded.orders.inserted + loaded.orders.updated + loaded.orders.unchanged} orders.\n\n`,
+      );
       for (const r of reports) {
-        const skipped = Object.entries(r.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-        io.stdout.write(`${r.company}: ${r.invoices.length === 0 ? 'nothing new to invoice' : `issued ${r.invoices.map((i) => `${i.number} (${i.total} ${i.currency})`).join(', ')}`}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}\n`);
+        const skipped = Object.entries(r.skipped)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k}`);
+        io.stdout.write(
+          `${r.company}: ${r.invoices.length === 0 ? 'nothing new to invoice' : `issued ${r.invoices.map((i) => `${i.number} (${i.total} ${i.currency})`).join(', ')}`}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}\n`,
+        );
       }
       io.stdout.write('\n');
       io.stdout.write(
         formatTable(
           ['NUMBER', 'COMPANY', 'ISSUED', 'DUE', 'TOTAL', 'DELIVERIES'],
-          invoices.map((i) => [i.number, i.company, i.issueDate, i.dueDate, `${i.total} ${i.currency}`, i.deliveries.map((d) => `${d.integration}:${d.status}`).join(' ')]),
+          invoices.map((i) => [
+            i.number,
+            i.company,
+            i.issueDate,
+            i.dueDate,
+            `${i.total} ${i.currency}`,
+            i.deliveries.map((d) => `${d.integration}:${d.status}`).join(' '),
+          ]),
         ),
       );
       io.stdout.write(
@@ -81,4 +96,3 @@ export function registerDemoCommand(program: Command, ctx: AppContext): void {
       );
     });
 }
-

@@ -19,7 +19,9 @@ function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void
   if (report.invoices.length === 0) {
     io.stdout.write(`${report.company}: nothing to invoice${report.dryRun ? ' (dry run)' : ''}\n`);
   } else {
-    io.stdout.write(`${report.company}: ${verb} ${report.invoices.length} invoice${report.invoices.length === 1 ? '' : 's'}${report.dryRun ? ' (dry run: no number consumed)' : ''}\n`);
+    io.stdout.write(
+      `${report.company}: ${verb} ${report.invoices.length} invoice${report.invoices.length === 1 ? '' : 's'}${report.dryRun ? ' (dry run: no number consumed)' : ''}\n`,
+    );
     io.stdout.write(
       formatTable(
         ['NUMBER', 'CURRENCY', 'ORDERS', 'LINES', 'NET', 'TAX', 'TOTAL', 'LAYOUT'],
@@ -45,7 +47,7 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
 
   program
     .command('run')
-    .description("invoice a company now: its enabled integrations, or a manual run with --as")
+    .description('invoice a company now: its enabled integrations, or a manual run with --as')
     .requiredOption('--company <code>', 'the dropship or self-fulfilment company to invoice')
     .option('--as <email>', "manual run, numbered from this user's primary company")
     .option('--dry-run', 'show what would be invoiced; consume no number, write nothing')

@@ -9,7 +9,8 @@ import type { AppContext } from '../main.js';
 import { createServer } from './http/create-server.js';
 
 function parsePort(value: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw inputError([{ path: '--port', message: `must be a port number from 0 to 65535 (0: any free port), got "${value}"` }]);
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
+    throw inputError([{ path: '--port', message: `must be a port number from 0 to 65535 (0: any free port), got "${value}"` }]);
   return Number(value);
 }
 

@@ -37,7 +37,9 @@ export function registerTokenCommands(program: Command, ctx: AppContext): void {
       const company = opts.company ?? null;
       if (opts.json) return printJson(io, { token, label: opts.label, company });
       io.stdout.write(`${token}\n`);
-      io.stderr.write(`token "${opts.label}" (${company === null ? 'admin: every company' : `${company} and the companies below it`}); it is not shown again\n`);
+      io.stderr.write(
+        `token "${opts.label}" (${company === null ? 'admin: every company' : `${company} and the companies below it`}); it is not shown again\n`,
+      );
     });
 
   tokens
@@ -47,7 +49,12 @@ export function registerTokenCommands(program: Command, ctx: AppContext): void {
     .action(async (opts: { json?: boolean }) => {
       const list = (await listApiTokens(await ctx.db())).map((t) => ({ id: t.id, label: t.label, company: t.companyCode, createdAt: t.createdAt }));
       if (opts.json) return printJson(io, list);
-      io.stdout.write(formatTable(['ID', 'LABEL', 'SCOPE', 'CREATED'], list.map((t) => [String(t.id), t.label, t.company ?? '(admin)', t.createdAt])));
+      io.stdout.write(
+        formatTable(
+          ['ID', 'LABEL', 'SCOPE', 'CREATED'],
+          list.map((t) => [String(t.id), t.label, t.company ?? '(admin)', t.createdAt]),
+        ),
+      );
     });
 
   tokens

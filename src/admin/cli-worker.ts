@@ -17,7 +17,9 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 function printTick(ctx: AppContext, report: TickReport, json: boolean): void {
   if (json) return printJson(ctx.io, report);
   const { io } = ctx;
-  io.stdout.write(`tick at ${report.at}: ${report.ran.length} integration run${report.ran.length === 1 ? '' : 's'}, ${report.deliveriesRetried} deliveries retried\n`);
+  io.stdout.write(
+    `tick at ${report.at}: ${report.ran.length} integration run${report.ran.length === 1 ? '' : 's'}, ${report.deliveriesRetried} deliveries retried\n`,
+  );
   for (const r of report.ran) {
     io.stdout.write(
       `  ${r.company} ${r.type}: ${r.error ? `error: ${r.error}` : `${r.invoices.length} invoice(s) ${r.invoices.join(' ')}; deliveries sent ${r.deliveries.sent}, failed ${r.deliveries.failed}`}; next ${r.nextInvoiceAt}\n`,
@@ -39,7 +41,8 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
       if (opts.at !== undefined) {
         if (!opts.once) throw inputError([{ path: '--at', message: 'only goes with --once' }]);
         at = parseInstant(opts.at);
-        if (at === null) throw inputError([{ path: '--at', message: `must be an ISO 8601 date-time with a time zone, like 2026-11-22T00:00:00Z; got "${opts.at}"` }]);
+        if (at === null)
+          throw inputError([{ path: '--at', message: `must be an ISO 8601 date-time with a time zone, like 2026-11-22T00:00:00Z; got "${opts.at}"` }]);
       }
       // Runs of one tick share SFTP sessions (one login per server, not one per run)
       const deps = await ctx.runDeps({ shareSessions: true });

@@ -97,36 +97,34 @@ export function buildCli(ctx: AppContext): Cli {
     .option('--limit <n>', 'page size (default 10)', parseNonNegativeInt('--limit'), 10)
     .option('--offset <n>', 'skip this many', parseNonNegativeInt('--offset'), 0)
     .option('--json', 'machine-readable output')
-    .action(
-      async (opts: { company?: string; invoiced?: boolean; notInvoiced?: boolean; search?: string; limit: number; offset: number; json?: boolean }) => {
-        const db = await ctx.db();
-        const page = await listOrders(db, {
-          ...(opts.company !== undefined ? { company: opts.company } : {}),
-          ...(opts.invoiced ? { invoiced: true } : opts.notInvoiced ? { invoiced: false } : {}),
-          ...(opts.search !== undefined ? { search: opts.search } : {}),
-          limit: opts.limit,
-          offset: opts.offset,
-        });
-        if (opts.json) return printJson(io, page);
-        io.stdout.write(
-          formatTable(
-            ['COMPANY', 'ORDER', 'STATUS', 'CREATED', 'HOLD', 'ERRORS', 'ITEMS', 'SHIPPING', 'INVOICE'],
-            page.items.map((o) => [
-              o.company,
-              o.number,
-              o.status,
-              o.createdAt.slice(0, 16).replace('T', ' '),
-              o.onHold ? 'yes' : '',
-              o.hasErrors ? 'yes' : '',
-              String(o.items.length),
-              `${o.shippingCost} ${o.currency}`,
-              o.invoice ?? '',
-            ]),
-          ),
-        );
-        io.stdout.write(`${page.items.length} of ${page.count} order${page.count === 1 ? '' : 's'}\n`);
-      },
-    );
+    .action(async (opts: { company?: string; invoiced?: boolean; notInvoiced?: boolean; search?: string; limit: number; offset: number; json?: boolean }) => {
+      const db = await ctx.db();
+      const page = await listOrders(db, {
+        ...(opts.company !== undefined ? { company: opts.company } : {}),
+        ...(opts.invoiced ? { invoiced: true } : opts.notInvoiced ? { invoiced: false } : {}),
+        ...(opts.search !== undefined ? { search: opts.search } : {}),
+        limit: opts.limit,
+        offset: opts.offset,
+      });
+      if (opts.json) return printJson(io, page);
+      io.stdout.write(
+        formatTable(
+          ['COMPANY', 'ORDER', 'STATUS', 'CREATED', 'HOLD', 'ERRORS', 'ITEMS', 'SHIPPING', 'INVOICE'],
+          page.items.map((o) => [
+            o.company,
+            o.number,
+            o.status,
+            o.createdAt.slice(0, 16).replace('T', ' '),
+            o.onHold ? 'yes' : '',
+            o.hasErrors ? 'yes' : '',
+            String(o.items.length),
+            `${o.shippingCost} ${o.currency}`,
+            o.invoice ?? '',
+          ]),
+        ),
+      );
+      io.stdout.write(`${page.items.length} of ${page.count} order${page.count === 1 ? '' : 's'}\n`);
+    });
 
   registerInvoicingCommands(program, ctx, setExit);
   registerDeliveryCommands(program, ctx, setExit);

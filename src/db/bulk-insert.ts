@@ -53,7 +53,9 @@ export async function bulkInsert(
  */
 export async function consecutiveIdsGuaranteed(trx: Knex | Knex.Transaction): Promise<boolean> {
   if (dialectOf(trx) === 'sqlite') return true;
-  const [rows] = (await trx.raw('SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step')) as [Array<{ mode: number | string; step: number | string }>];
+  const [rows] = (await trx.raw('SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step')) as [
+    Array<{ mode: number | string; step: number | string }>,
+  ];
   const row = rows[0];
   return row !== undefined && Number(row.mode) <= 1 && Number(row.step) === 1;
 }

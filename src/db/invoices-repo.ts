@@ -15,7 +15,15 @@ export interface InvoiceListItem {
   tax: string;
   total: string;
   orders: string[];
-  deliveries: Array<{ id: number; integration: string; status: string; attempts: number; error: string | null; nextAttemptAt: string | null; receipt: string | null }>;
+  deliveries: Array<{
+    id: number;
+    integration: string;
+    status: string;
+    attempts: number;
+    error: string | null;
+    nextAttemptAt: string | null;
+    receipt: string | null;
+  }>;
 }
 
 const iso = (ms: unknown): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
@@ -48,7 +56,18 @@ export async function findInvoiceByNumber(db: Knex, number: string): Promise<{ i
 export async function listInvoices(db: Knex, filter: InvoiceFilter & { limit?: number; offset?: number } = {}): Promise<InvoiceListItem[]> {
   const q = invoicesQuery(db, filter)
     .join('companies as s', 's.id', 'i.seller_id')
-    .select('i.id', 'i.number', 'c.code as company', 's.code as seller', 'i.issue_date', 'i.due_date', 'i.currency', 'i.net_minor', 'i.tax_minor', 'i.total_minor')
+    .select(
+      'i.id',
+      'i.number',
+      'c.code as company',
+      's.code as seller',
+      'i.issue_date',
+      'i.due_date',
+      'i.currency',
+      'i.net_minor',
+      'i.tax_minor',
+      'i.total_minor',
+    )
     .orderBy('i.id', 'asc');
   if (filter.limit !== undefined) q.limit(filter.limit);
   if (filter.offset !== undefined) q.offset(filter.offset);
@@ -58,7 +77,10 @@ export async function listInvoices(db: Knex, filter: InvoiceFilter & { limit?: n
   const deliveries = new Map<number, InvoiceListItem['deliveries']>();
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500);
-    const orderRows = (await db('orders').whereIn('invoice_id', part).orderBy(['created_at', 'number']).select('invoice_id', 'number')) as Array<{ invoice_id: number; number: string }>;
+    const orderRows = (await db('orders').whereIn('invoice_id', part).orderBy(['created_at', 'number']).select('invoice_id', 'number')) as Array<{
+      invoice_id: number;
+      number: string;
+    }>;
     for (const o of orderRows) {
       const list = orders.get(Number(o.invoice_id)) ?? [];
       list.push(o.number);

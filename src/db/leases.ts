@@ -15,11 +15,14 @@ export interface Renewal {
  */
 export function renewEvery(lengthMs: number, renew: () => Promise<void>): Renewal {
   let renewing = false;
-  const timer = setInterval(() => {
-    if (renewing) return;
-    renewing = true;
-    void renew().finally(() => (renewing = false));
-  }, Math.max(100, lengthMs / 3));
+  const timer = setInterval(
+    () => {
+      if (renewing) return;
+      renewing = true;
+      void renew().finally(() => (renewing = false));
+    },
+    Math.max(100, lengthMs / 3),
+  );
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -99,7 +99,10 @@ export async function findOrder(db: Knex, id: number): Promise<OrderView | null>
 
 /** One order by its natural key, or null. */
 export async function findOrderByNumber(db: Knex, company: string, number: string): Promise<OrderView | null> {
-  const rows = (await ordersQuery(db).where('c.code', company).where('o.number', number).select('o.*', 'c.code as company_code', 'i.number as invoice_number')) as Row[];
+  const rows = (await ordersQuery(db)
+    .where('c.code', company)
+    .where('o.number', number)
+    .select('o.*', 'c.code as company_code', 'i.number as invoice_number')) as Row[];
   const [view] = await toOrderViews(db, rows);
   return view ?? null;
 }
@@ -164,5 +167,11 @@ export interface OrderItemRow {
 
 /** A stored item with its price and rate in the integer units the engine computes with. */
 export function toPricedItem(row: OrderItemRow): { sku: string; description: string; quantity: number; unitPriceE4: number; taxRateBp: number } {
-  return { sku: row.sku, description: row.description, quantity: Number(row.quantity), unitPriceE4: Number(row.unit_cost_price_e4), taxRateBp: Number(row.tax_rate_bp) };
+  return {
+    sku: row.sku,
+    description: row.description,
+    quantity: Number(row.quantity),
+    unitPriceE4: Number(row.unit_cost_price_e4),
+    taxRateBp: Number(row.tax_rate_bp),
+  };
 }

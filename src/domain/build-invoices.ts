@@ -60,8 +60,7 @@ export function compareOrders(a: EligibleOrder, b: EligibleOrder): number {
   return a.createdAt - b.createdAt || (a.number < b.number ? -1 : a.number > b.number ? 1 : 0) || a.id - b.id;
 }
 
-export const describeItem = (description: string, relatingTo: string | null): string =>
-  relatingTo ? `${description} (for ${relatingTo})` : description;
+export const describeItem = (description: string, relatingTo: string | null): string => (relatingTo ? `${description} (for ${relatingTo})` : description);
 
 export function computeDraft(currency: string, orders: EligibleOrder[]): InvoiceDraft {
   const lines: DraftLine[] = [];

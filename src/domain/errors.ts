@@ -24,11 +24,7 @@ export class AppError extends Error {
   /** Whether trying the same thing again later may succeed (delivery back-off uses this) */
   readonly retryable: boolean;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { problems?: Problem[]; retryable?: boolean; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { problems?: Problem[]; retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -39,9 +35,7 @@ export class AppError extends Error {
 
 /** An input error listing every problem found, each with its JSON path. */
 export function inputError(problems: Problem[], summary?: string): AppError {
-  const message =
-    summary ??
-    problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n');
+  const message = summary ?? problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n');
   return new AppError('INPUT', message, { problems });
 }
 

@@ -64,8 +64,7 @@ const FIELDS: readonly FieldDef[] = [
 /** The most days each month can have (February: 29, in leap years). */
 const MAX_DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-const MONTH_NAMES = ['', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
-  'October', 'November', 'December'] as const;
+const MONTH_NAMES = ['', 'January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
 
 /** Parses a 5-field cron expression; throws CronSyntaxError naming the offending field. */
 export function parseCron(expr: string): CronSpec {
@@ -74,15 +73,11 @@ export function parseCron(expr: string): CronSpec {
     throw new CronSyntaxError('the cron expression is empty (expected 5 fields: minute hour day-of-month month day-of-week)');
   }
   if (trimmed.startsWith('@')) {
-    throw new CronSyntaxError(
-      `"${trimmed}": cron macros are not supported; use the hourly, daily, weekly or monthly schedule or 5 cron fields`,
-    );
+    throw new CronSyntaxError(`"${trimmed}": cron macros are not supported; use the hourly, daily, weekly or monthly schedule or 5 cron fields`);
   }
   const parts = trimmed.split(/\s+/);
   if (parts.length !== 5) {
-    throw new CronSyntaxError(
-      `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}: "${trimmed}"`,
-    );
+    throw new CronSyntaxError(`expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}: "${trimmed}"`);
   }
   const values = parts.map((part, i) => parseField(part, FIELDS[i]!));
   const [minutes, hours, doms, months, dows] = values as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
@@ -98,10 +93,11 @@ export function parseCron(expr: string): CronSpec {
     // on every day of the week somewhere in the 400-year Gregorian cycle.
     const possible = [...months].some((m) => [...doms].some((d) => d <= MAX_DAYS_IN_MONTH[m]!));
     if (!possible) {
-      const monthList = [...months].sort((a, b) => a - b).map((m) => MONTH_NAMES[m]).join(', ');
-      throw new CronSyntaxError(
-        `"${trimmed}" never matches: day-of-month "${parts[2]}" does not occur in ${monthList}`,
-      );
+      const monthList = [...months]
+        .sort((a, b) => a - b)
+        .map((m) => MONTH_NAMES[m])
+        .join(', ');
+      throw new CronSyntaxError(`"${trimmed}" never matches: day-of-month "${parts[2]}" does not occur in ${monthList}`);
     }
   }
 

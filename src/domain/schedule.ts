@@ -12,27 +12,11 @@
  */
 import { AppError } from './errors.js';
 import { CronSyntaxError, cronMatchesDay, parseCron, type CronSpec } from './schedule-cron.js';
-import {
-  DAY_MS,
-  HOUR_MS,
-  MINUTE_MS,
-  civilFromDays,
-  dayOfWeek,
-  daysFromCivil,
-  daysInMonth,
-  instantOfWallTime,
-  wallTimeOf,
-  zoneFor,
-} from './schedule-zone.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, civilFromDays, dayOfWeek, daysFromCivil, daysInMonth, instantOfWallTime, wallTimeOf, zoneFor } from './schedule-zone.js';
 
 export { isValidTimezone } from './schedule-zone.js';
 
-export type Schedule =
-  | { kind: 'hourly' }
-  | { kind: 'daily' }
-  | { kind: 'weekly' }
-  | { kind: 'monthly' }
-  | { kind: 'cron'; expr: string };
+export type Schedule = { kind: 'hourly' } | { kind: 'daily' } | { kind: 'weekly' } | { kind: 'monthly' } | { kind: 'cron'; expr: string };
 
 /** SPEC §4: a company with no time zone configured uses this one. */
 export const DEFAULT_TIMEZONE = 'Europe/London';

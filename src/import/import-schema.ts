@@ -36,14 +36,9 @@ const multiLine = (max: number) =>
     .max(max, { error: `must be at most ${max} characters` })
     .refine(isCleanMultiLine, { error: 'must not contain control characters' });
 
-const code = z
-  .string({ error: 'must be a string' })
-  .regex(CODE, { error: 'must be 1–32 characters from A–Z, 0–9, _ and -' });
+const code = z.string({ error: 'must be a string' }).regex(CODE, { error: 'must be 1–32 characters from A–Z, 0–9, _ and -' });
 
-const email = z
-  .string({ error: 'must be a string' })
-  .max(254, { error: 'must be at most 254 characters' })
-  .regex(EMAIL, { error: 'must be an email address' });
+const email = z.string({ error: 'must be a string' }).max(254, { error: 'must be at most 254 characters' }).regex(EMAIL, { error: 'must be an email address' });
 
 const addressList = z.string({ error: 'must be a string' }).superRefine((s, ctx) => {
   const problem = invalidAddressList(s);
@@ -59,35 +54,23 @@ export const amountText = decimal('amount with at most 2 decimals', parseAmount,
 export const unitPriceText = decimal('price with at most 4 decimals', parseUnitPrice, '7.5000');
 export const taxRateText = decimal('percentage from 0 to 100 with at most 2 decimals', parseTaxRate, '20');
 
-const currency = z
-  .string({ error: 'must be a string' })
-  .refine(isCurrency, { error: 'must be an ISO 4217 currency code like "GBP"' });
-const timezone = z
-  .string({ error: 'must be a string' })
-  .refine(isValidTimezone, { error: 'must be an IANA time zone like "Europe/London"' });
-const instant = z
-  .string({ error: 'must be an ISO 8601 date-time string' })
-  .refine((s) => parseInstant(s) !== null, {
-    error: 'must be an ISO 8601 date-time with a time zone, like "2026-11-02T10:00:00Z"',
-  });
-const dateOrInstant = z
-  .string({ error: 'must be a string' })
-  .refine((s) => isValidDate(s) || parseInstant(s) !== null, {
-    error: 'must be a date like "2026-01-01" or a date-time like "2026-01-01T00:00:00Z"',
-  });
+const currency = z.string({ error: 'must be a string' }).refine(isCurrency, { error: 'must be an ISO 4217 currency code like "GBP"' });
+const timezone = z.string({ error: 'must be a string' }).refine(isValidTimezone, { error: 'must be an IANA time zone like "Europe/London"' });
+const instant = z.string({ error: 'must be an ISO 8601 date-time string' }).refine((s) => parseInstant(s) !== null, {
+  error: 'must be an ISO 8601 date-time with a time zone, like "2026-11-02T10:00:00Z"',
+});
+const dateOrInstant = z.string({ error: 'must be a string' }).refine((s) => isValidDate(s) || parseInstant(s) !== null, {
+  error: 'must be a date like "2026-01-01" or a date-time like "2026-01-01T00:00:00Z"',
+});
 
 const bool = z.boolean({ error: 'must be true or false' });
 
 const address = z.strictObject(
   {
-    lines: z
-      .array(singleLine(255), { error: 'must be an array of strings' })
-      .max(5, { error: 'must have at most 5 lines' }),
+    lines: z.array(singleLine(255), { error: 'must be an array of strings' }).max(5, { error: 'must have at most 5 lines' }),
     city: nonEmptyLine(128),
     postcode: singleLine(32).optional().default(''),
-    country: z
-      .string({ error: 'must be a string' })
-      .refine(isCountry, { error: 'must be an ISO 3166-1 alpha-2 country code like "GB"' }),
+    country: z.string({ error: 'must be a string' }).refine(isCountry, { error: 'must be an ISO 3166-1 alpha-2 country code like "GB"' }),
   },
   { error: 'must be an object' },
 );
@@ -110,11 +93,7 @@ const invoicing = z.strictObject(
       .max(365, { error: 'must be at most 365' })
       .optional(),
     paymentDetails: multiLine(2000).nullable().optional(),
-    iban: z
-      .string({ error: 'must be a string' })
-      .refine(isValidIban, { error: 'must be a valid IBAN in capitals without spaces' })
-      .nullable()
-      .optional(),
+    iban: z.string({ error: 'must be a string' }).refine(isValidIban, { error: 'must be a valid IBAN in capitals without spaces' }).nullable().optional(),
     bic: z.string({ error: 'must be a string' }).regex(BIC, { error: 'must be a BIC like "BUKBGB22"' }).nullable().optional(),
     logo: z
       .string({ error: 'must be a string' })

@@ -181,11 +181,19 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
         problems.add(file, `${path}.sharedSequence`, 'only an admin company can share its sequence with the companies below it');
       }
       if (!pricingStrategies.has(node.pricingStrategy)) {
-        problems.add(file, `${path}.pricingStrategy`, `unknown pricing strategy "${node.pricingStrategy}" (known: ${[...pricingStrategies.keys()].join(', ')})`);
+        problems.add(
+          file,
+          `${path}.pricingStrategy`,
+          `unknown pricing strategy "${node.pricingStrategy}" (known: ${[...pricingStrategies.keys()].join(', ')})`,
+        );
       }
       if (c.integrations && c.integrations.length > 0) {
         if (c.type !== 'dropship' && c.type !== 'self_fulfilment') {
-          problems.add(file, `${path}.integrations`, `accounting integrations belong to dropship or self-fulfilment companies; ${c.code} is ${c.type === 'admin' ? 'an' : 'a'} ${c.type}`);
+          problems.add(
+            file,
+            `${path}.integrations`,
+            `accounting integrations belong to dropship or self-fulfilment companies; ${c.code} is ${c.type === 'admin' ? 'an' : 'a'} ${c.type}`,
+          );
         }
         const types = new Set<string>();
         c.integrations.forEach((integ, j) => {
@@ -261,7 +269,11 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
         continue;
       }
       if (company.type !== 'dropship' && company.type !== 'self_fulfilment') {
-        problems.add(file, `${path}.company`, `orders belong to dropship or self-fulfilment companies; ${o.company} is ${company.type === 'admin' ? 'an' : 'a'} ${company.type}`);
+        problems.add(
+          file,
+          `${path}.company`,
+          `orders belong to dropship or self-fulfilment companies; ${o.company} is ${company.type === 'admin' ? 'an' : 'a'} ${company.type}`,
+        );
         continue;
       }
       const record = toOrderRecord(o, company, graph, productBySku, productTaxBp, (p, m) => problems.add(file, `${path}${p}`, m));
@@ -296,7 +308,11 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
     }
 
     // ---- orders already stored: invoiced ones are immutable
-    const existingOrders = await findExistingOrders(trx, records.map((r) => r.record), graph);
+    const existingOrders = await findExistingOrders(
+      trx,
+      records.map((r) => r.record),
+      graph,
+    );
     const toWrite: OrderRecord[] = [];
     let unchanged = 0;
     const invoicedIds: number[] = [];
@@ -334,11 +350,40 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
       orders: { inserted: 0, updated: 0, unchanged },
       items: 0,
     };
-    const companyIds = await writeCompanies(trx, companies.map((c) => c.value), graph, now, summary);
-    await writeSequences(trx, sequenceInputs.map((c) => c.value), companyIds, existingSequences, now);
-    await writeIntegrations(trx, companies.map((c) => c.value), companyIds, now, summary);
-    await writeUsers(trx, users.map((u) => u.value), companyIds, now, summary);
-    await writeProducts(trx, products.map((p) => p.value), now, summary);
+    const companyIds = await writeCompanies(
+      trx,
+      companies.map((c) => c.value),
+      graph,
+      now,
+      summary,
+    );
+    await writeSequences(
+      trx,
+      sequenceInputs.map((c) => c.value),
+      companyIds,
+      existingSequences,
+      now,
+    );
+    await writeIntegrations(
+      trx,
+      companies.map((c) => c.value),
+      companyIds,
+      now,
+      summary,
+    );
+    await writeUsers(
+      trx,
+      users.map((u) => u.value),
+      companyIds,
+      now,
+      summary,
+    );
+    await writeProducts(
+      trx,
+      products.map((p) => p.value),
+      now,
+      summary,
+    );
     await writeOrders(trx, toWrite, companyIds, existingOrders, now, summary, options.onProgress);
     return summary;
   });
@@ -601,18 +646,16 @@ function integrationSettings(i: IntegrationInput): Record<string, unknown> {
   };
 }
 
-async function writeIntegrations(
-  trx: Knex.Transaction,
-  companies: CompanyInput[],
-  ids: Map<string, number>,
-  now: number,
-  summary: LoadSummary,
-): Promise<void> {
+async function writeIntegrations(trx: Knex.Transaction, companies: CompanyInput[], ids: Map<string, number>, now: number, summary: LoadSummary): Promise<void> {
   // The stored integrations of these companies, read once
   const stored = new Map<string, number>();
   const companyIds = companies.filter((c) => c.integrations?.length).map((c) => ids.get(c.code)!);
   for (const part of chunk(companyIds, 500)) {
-    const rows = (await trx('integrations').whereIn('company_id', part).select('id', 'company_id', 'type')) as Array<{ id: number; company_id: number; type: string }>;
+    const rows = (await trx('integrations').whereIn('company_id', part).select('id', 'company_id', 'type')) as Array<{
+      id: number;
+      company_id: number;
+      type: string;
+    }>;
     for (const r of rows) stored.set(`${r.company_id}\u0000${r.type}`, Number(r.id));
   }
   for (const c of companies) {
@@ -748,7 +791,12 @@ async function writeOrders(
     summary.orders.inserted += part.length - updatedIds.length;
     const idByKey = new Map<string, number>();
     if (updatedIds.length === 0 && derivableIds) {
-      const ids = await insertReturningIds(trx, 'orders', ORDER_COLUMNS, rows.map((r) => ORDER_COLUMNS.map((c) => r[c])));
+      const ids = await insertReturningIds(
+        trx,
+        'orders',
+        ORDER_COLUMNS,
+        rows.map((r) => ORDER_COLUMNS.map((c) => r[c])),
+      );
       rows.forEach((row, i) => idByKey.set(`${row.company_id}\u0000${row.number}`, ids[i]!));
     } else {
       if (updatedIds.length > 0) {
@@ -758,7 +806,12 @@ async function writeOrders(
           .onConflict(['company_id', 'number'])
           .merge(ORDER_COLUMNS.filter((c) => c !== 'company_id' && c !== 'number'));
       } else {
-        await bulkInsert(trx, 'orders', ORDER_COLUMNS, rows.map((r) => ORDER_COLUMNS.map((c) => r[c])));
+        await bulkInsert(
+          trx,
+          'orders',
+          ORDER_COLUMNS,
+          rows.map((r) => ORDER_COLUMNS.map((c) => r[c])),
+        );
       }
       // Read the ids back by natural key
       const byCompany = new Map<number, string[]>();
@@ -788,4 +841,3 @@ async function writeOrders(
     onProgress?.(done, records.length);
   }
 }
-

@@ -28,7 +28,17 @@ export async function saveIntegration(db: Knex, companyCode: string, type: Integ
   try {
     await loadImport(
       db,
-      [{ file: 'request', data: { companies: [{ code: company.code, name: company.name, type: company.type, integrations: [parsed.data] }], users: [], products: [], orders: [] } }],
+      [
+        {
+          file: 'request',
+          data: {
+            companies: [{ code: company.code, name: company.name, type: company.type, integrations: [parsed.data] }],
+            users: [],
+            products: [],
+            orders: [],
+          },
+        },
+      ],
       { now },
     );
   } catch (err) {

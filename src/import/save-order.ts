@@ -15,7 +15,14 @@ const SOURCE = 'request';
 export function rebaseProblems(err: unknown, prefix: string): unknown {
   if (!(err instanceof AppError) || err.code !== 'INPUT') return err;
   const problems: Problem[] = err.problems.map((p) => ({
-    path: p.path === prefix ? '' : p.path.startsWith(`${prefix}.`) ? p.path.slice(prefix.length + 1) : p.path.startsWith(`${prefix}[`) ? p.path.slice(prefix.length) : p.path,
+    path:
+      p.path === prefix
+        ? ''
+        : p.path.startsWith(`${prefix}.`)
+          ? p.path.slice(prefix.length + 1)
+          : p.path.startsWith(`${prefix}[`)
+            ? p.path.slice(prefix.length)
+            : p.path,
     message: p.message,
   }));
   return inputError(problems);

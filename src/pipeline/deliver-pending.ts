@@ -94,7 +94,8 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Pr
                 .where('d.created_at', '<', asOf - policy.claimSeconds * 1000)
                 .whereExists(trx('invoices as i').whereRaw('i.id = d.invoice_id').where('i.mode', 'manual')),
             )
-          : w.where('d.status', 'pending'))
+          : w.where('d.status', 'pending')
+        )
           .orWhere((x) => x.where('d.status', 'failed').whereNotNull('d.next_attempt_at').where('d.next_attempt_at', '<=', asOf))
           .orWhere((x) => x.where('d.status', 'sending').where('d.claimed_until', '<', asOf)),
       )
@@ -120,7 +121,10 @@ async function claim(deps: OutboxDeps, filter: DeliveryFilter, asOf: number): Pr
       settings: r.settings as string,
       attempts: Number(r.attempts) + 1,
     }));
-    for (const ids of chunk(claimed.map((c) => c.id), 500)) {
+    for (const ids of chunk(
+      claimed.map((c) => c.id),
+      500,
+    )) {
       await trx('deliveries')
         .whereIn('id', ids)
         .update({ status: 'sending', claimed_until: until, attempts: trx.raw('attempts + 1'), updated_at: now });
@@ -153,10 +157,16 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
         await retryOnConflict(() =>
           deps
             .db('deliveries')
-            .whereIn('id', items.map((i) => i.id))
+            .whereIn(
+              'id',
+              items.map((i) => i.id),
+            )
             .update({
               status: 'sent',
-              receipt: valueById(deps.db, items.map((i) => [i.id, i.receipt] as const)),
+              receipt: valueById(
+                deps.db,
+                items.map((i) => [i.id, i.receipt] as const),
+              ),
               last_error: null,
               sent_at: now,
               claimed_until: null,
@@ -218,7 +228,9 @@ function renewWhileInFlight(deps: OutboxDeps, claimed: Claimed[], firstUntil: nu
     ours.push(until);
     try {
       for (const part of chunk([...unfinished], 500)) {
-        await retryOnConflict(() => deps.db('deliveries').whereIn('id', part).where('status', 'sending').whereIn('claimed_until', ours).update({ claimed_until: until }));
+        await retryOnConflict(() =>
+          deps.db('deliveries').whereIn('id', part).where('status', 'sending').whereIn('claimed_until', ours).update({ claimed_until: until }),
+        );
       }
     } catch (err) {
       deps.warn(err, 'could not renew the claim on deliveries in flight; another worker may send them again once it runs out');
@@ -242,7 +254,10 @@ function describeError(err: unknown): { error: string; retryable: boolean } {
 export function createOutbox(deps: OutboxDeps): Deliverer {
   async function deliverBatch(claimed: Claimed[], known: Map<number, InvoiceDocument>, renewal: ClaimRenewal): Promise<DeliveryOutcome[]> {
     const wanted = [...new Set(claimed.map((c) => c.invoiceId))];
-    const docs = await loadInvoiceDocuments(deps.db, wanted.filter((id) => !known.has(id)));
+    const docs = await loadInvoiceDocuments(
+      deps.db,
+      wanted.filter((id) => !known.has(id)),
+    );
     for (const id of wanted) if (known.has(id)) docs.set(id, known.get(id)!);
     // Each invoice's PDF and XML are rendered once, whichever integrations send them, and dropped once
     // the last of its deliveries in this batch is done
@@ -257,7 +272,10 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
         let p = pdfs.get(invoiceId);
         if (!p) {
           pdfs.set(invoiceId, (p = deps.render.pdf(doc)));
-          void p.then((r) => r.missingCharacters.length > 0 && missing.set(invoiceId, r.missingCharacters), () => undefined);
+          void p.then(
+            (r) => r.missingCharacters.length > 0 && missing.set(invoiceId, r.missingCharacters),
+            () => undefined,
+          );
         }
         return p.then((r) => r.bytes);
       },
@@ -322,7 +340,15 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
       }
       renewal.done(c.id);
       const chars = missing.get(c.invoiceId);
-      outcomes.set(c.id, { deliveryId: c.id, invoice: docs.get(c.invoiceId)!.number, integrationId: c.integrationId, integration: c.type, status, error, ...(chars ? { missingCharacters: chars } : {}) });
+      outcomes.set(c.id, {
+        deliveryId: c.id,
+        invoice: docs.get(c.invoiceId)!.number,
+        integrationId: c.integrationId,
+        integration: c.type,
+        status,
+        error,
+        ...(chars ? { missingCharacters: chars } : {}),
+      });
     };
     const sessionsAtOnce = pLimit(deps.policy.concurrency);
     // Every delivery is let finish (and its session closed after its last one) before a failure to record
@@ -333,7 +359,9 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
           const first = group[0]!;
           const settings = JSON.parse(first.settings) as PdfEmailerSettings & XmlSftpSettings;
           // If the session cannot be opened (host key, login, missing folder), each delivery fails with that reason
-          const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>).open(settings).catch((error: unknown) => ({ error }));
+          const session = await (deps.drivers[first.type] as IntegrationDriver<PdfEmailerSettings & XmlSftpSettings>)
+            .open(settings)
+            .catch((error: unknown) => ({ error }));
           try {
             const inFlight = pLimit(deps.policy.concurrency);
             throwFirstRejection(await Promise.allSettled(group.map((c) => inFlight(() => send(c, session)).then((sent) => record(c, sent)))));

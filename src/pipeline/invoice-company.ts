@@ -167,7 +167,8 @@ async function selectCandidates(
   const ordersTable = (alias: string) =>
     lock ? q.raw(`\`orders\` AS \`${alias}\` FORCE INDEX (\`orders_company_id_invoice_id_created_at_index\`)`) : `orders as ${alias}`;
   const orders = forCompanies(
-    q.queryBuilder()
+    q
+      .queryBuilder()
       .from(ordersTable('orders'))
       .whereNull('invoice_id')
       .where('created_at', '<=', asOf)
@@ -183,7 +184,8 @@ async function selectCandidates(
   if (orderRows.length === 0) return { byCompany: out, itemsByOrder };
 
   const items = forCompanies(
-    q.queryBuilder()
+    q
+      .queryBuilder()
       .from(ordersTable('o'))
       .join('order_items as oi', 'oi.order_id', 'o.id')
       .whereNull('o.invoice_id')
@@ -249,11 +251,14 @@ async function takeNumbers(
   }
   const seqQuery = trx('sequences').where('owner_company_id', ownerId);
   const seq = (await q(dialectOf(trx) === 'mysql' ? seqQuery.forUpdate().first() : seqQuery.first())) as
-    | { prefix: string; padding: number; next_value: number | string; issued: number | string }
-    | undefined;
+    { prefix: string; padding: number; next_value: number | string; issued: number | string } | undefined;
   if (!seq) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
   const first = Number(seq.next_value);
-  await q(trx('sequences').where('owner_company_id', ownerId).update({ next_value: first + count, issued: Number(seq.issued) + count, updated_at: now }));
+  await q(
+    trx('sequences')
+      .where('owner_company_id', ownerId)
+      .update({ next_value: first + count, issued: Number(seq.issued) + count, updated_at: now }),
+  );
   const format = { prefix: seq.prefix, padding: Number(seq.padding) };
   // A sequence that had issued numbers before this transaction has a frozen format (load refuses
   // changes), so it can be remembered; one issuing its first number might still roll back
@@ -261,14 +266,15 @@ async function takeNumbers(
   return { first, ...format };
 }
 
-function classify(rows: CandidateRow[], itemsByOrder: Map<number, OrderItemRow[]>, rules: EligibilityRules): { eligible: EligibleOrder[]; skipped: SkipCounts } {
+function classify(
+  rows: CandidateRow[],
+  itemsByOrder: Map<number, OrderItemRow[]>,
+  rules: EligibilityRules,
+): { eligible: EligibleOrder[]; skipped: SkipCounts } {
   const skipped = emptySkipCounts();
   const eligible: EligibleOrder[] = [];
   for (const r of rows) {
-    const reason = skipReason(
-      { status: r.status, onHold: Boolean(r.on_hold), hasErrors: Boolean(r.has_errors), createdAt: Number(r.created_at) },
-      rules,
-    );
+    const reason = skipReason({ status: r.status, onHold: Boolean(r.on_hold), hasErrors: Boolean(r.has_errors), createdAt: Number(r.created_at) }, rules);
     if (reason) {
       skipped[reason]++;
       continue;
@@ -318,8 +324,7 @@ async function previewCompany(db: Knex, o: InvoiceCompanyOptions): Promise<Invoi
   const { eligible, skipped } = classify(byCompany.get(o.parties.buyer.id)?.rows ?? [], itemsByOrder, o.rules);
   const drafts = buildInvoiceDrafts(eligible);
   const seq = (await db('sequences').where('owner_company_id', o.parties.sequenceOwner.id).first()) as
-    | { prefix: string; padding: number; next_value: number | string }
-    | undefined;
+    { prefix: string; padding: number; next_value: number | string } | undefined;
   const prefix = seq?.prefix ?? defaultSequencePrefix(o.parties.sequenceOwner.code);
   const padding = seq ? Number(seq.padding) : DEFAULT_SEQUENCE_PADDING;
   const next = seq ? Number(seq.next_value) : 1;
@@ -393,7 +398,12 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     const { buyer } = m.parties;
     let issueDate = issueDates.get(buyer.timezone);
     if (issueDate === undefined) issueDates.set(buyer.timezone, (issueDate = localDate(o.asOf, buyer.timezone)));
-    return { issueDate, dueDate: addDays(issueDate, buyer.invoicing.paymentTermsDays), snapshot: JSON.stringify(snapshotOf(m.parties)), layout: buyer.invoicing.layout };
+    return {
+      issueDate,
+      dueDate: addDays(issueDate, buyer.invoicing.paymentTermsDays),
+      snapshot: JSON.stringify(snapshotOf(m.parties)),
+      layout: buyer.invoicing.layout,
+    };
   });
 
   return inTransaction(db, async (trx) => {
@@ -463,7 +473,19 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     // 4. Lines and tax groups, in batches
     const count = () => queries++;
     const lineRows = all.flatMap(({ d }, i) =>
-      d.lines.map((l) => [ids[i], l.position, l.orderId, l.orderNumber, l.sku, l.description, l.quantity, l.unitPriceE4, l.taxRateBp, l.shippingMinor, l.netMinor]),
+      d.lines.map((l) => [
+        ids[i],
+        l.position,
+        l.orderId,
+        l.orderNumber,
+        l.sku,
+        l.description,
+        l.quantity,
+        l.unitPriceE4,
+        l.taxRateBp,
+        l.shippingMinor,
+        l.netMinor,
+      ]),
     );
     await bulkInsert(trx, 'invoice_lines', LINE_COLUMNS, lineRows, count);
     const groupRows = all.flatMap(({ d }, i) => d.taxGroups.map((g) => [ids[i], g.rateBp, g.netMinor, g.taxMinor]));
@@ -495,7 +517,13 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     const deliveryRows = all.flatMap(({ k }, i) =>
       (enabled.get(o.members[k]!.parties.buyer.id) ?? []).map((integrationId) => [ids[i], integrationId, 'pending', 0, o.now, o.now, o.now]),
     );
-    await bulkInsert(trx, 'deliveries', ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'], deliveryRows, count);
+    await bulkInsert(
+      trx,
+      'deliveries',
+      ['invoice_id', 'integration_id', 'status', 'attempts', 'next_attempt_at', 'created_at', 'updated_at'],
+      deliveryRows,
+      count,
+    );
 
     // The rows just written, as a read would return them: built only if the run hands them to the outbox,
     // after the transaction
@@ -524,7 +552,10 @@ async function markOrders(trx: Knex.Transaction, invoices: Array<{ invoiceId: nu
     pairs = [];
     count();
     const changed = (await trx('orders')
-      .whereIn('id', part.map(([orderId]) => orderId))
+      .whereIn(
+        'id',
+        part.map(([orderId]) => orderId),
+      )
       .whereNull('invoice_id')
       .update({
         invoice_id: valueById(trx, part),

@@ -101,11 +101,15 @@ async function partiesOf(
   asUser: string | null,
   companyById?: (id: number) => Promise<CompanyRecord | null>,
 ): Promise<RunParties> {
-  if (!buyer) throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
+  if (!buyer)
+    throw new AppError('NOT_FOUND', `unknown company "${companyCode}"`, { problems: [{ path: '--company', message: `unknown company "${companyCode}"` }] });
   if (buyer.type !== 'dropship' && buyer.type !== 'self_fulfilment') {
-    throw inputError(
-      [{ path: '--company', message: `${buyer.code} is ${buyer.type === 'admin' ? 'an admin' : 'a supplier'} company; invoices are raised against dropship or self-fulfilment companies only` }],
-    );
+    throw inputError([
+      {
+        path: '--company',
+        message: `${buyer.code} is ${buyer.type === 'admin' ? 'an admin' : 'a supplier'} company; invoices are raised against dropship or self-fulfilment companies only`,
+      },
+    ]);
   }
   const ancestors = companyById ? await ancestorsVia(companyById, buyer) : await findAncestors(db, buyer);
   const seller = ancestors.find((a) => a.type === 'supplier');

@@ -96,7 +96,11 @@ async function startRun(db: Knex, parties: RunParties, mode: 'auto' | 'manual', 
 }
 
 async function finishRun(db: Knex, runId: number, status: 'ok' | 'failed', report: unknown, error: string | null, now: number): Promise<void> {
-  await retryOnConflict(() => db('runs').where('id', runId).update({ status, finished_at: now, report: JSON.stringify(report), error }));
+  await retryOnConflict(() =>
+    db('runs')
+      .where('id', runId)
+      .update({ status, finished_at: now, report: JSON.stringify(report), error }),
+  );
 }
 
 /** The run log entries of several automatic runs (the scheduler's batches), in one statement. */
@@ -121,12 +125,23 @@ export async function closeInterruptedRuns(db: Knex, integrationIds: number[], n
 }
 
 /** Finishes several runs in one statement. */
-export async function finishRuns(db: Knex, runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>, now: number): Promise<void> {
+export async function finishRuns(
+  db: Knex,
+  runs: Array<{ runId: number; status: 'ok' | 'failed'; report: unknown; error: string | null }>,
+  now: number,
+): Promise<void> {
   if (runs.length === 0) return;
-  const caseOf = (value: (r: (typeof runs)[number]) => unknown) => valueById(db, runs.map((r) => [r.runId, value(r)] as const));
+  const caseOf = (value: (r: (typeof runs)[number]) => unknown) =>
+    valueById(
+      db,
+      runs.map((r) => [r.runId, value(r)] as const),
+    );
   await retryOnConflict(() =>
     db('runs')
-      .whereIn('id', runs.map((r) => r.runId))
+      .whereIn(
+        'id',
+        runs.map((r) => r.runId),
+      )
       .update({
         status: caseOf((r) => r.status),
         finished_at: now,
@@ -161,7 +176,14 @@ export async function runManual(deps: RunDeps, o: ManualRunOptions): Promise<Run
   const rules = { includeErrors: o.includeErrors, startingFrom: parseFrom(o.from, parties.buyer.timezone) };
   if (o.dryRun) {
     const preview = await invoiceCompany(db, { parties, mode: 'manual', asOf, rules, dryRun: true, runId: null, now: asOf });
-    return { company: parties.buyer.code, mode: 'manual', dryRun: true, invoices: preview.invoices.map(publicInvoice), skipped: preview.skipped, deliveries: [] };
+    return {
+      company: parties.buyer.code,
+      mode: 'manual',
+      dryRun: true,
+      invoices: preview.invoices.map(publicInvoice),
+      skipped: preview.skipped,
+      deliveries: [],
+    };
   }
   const runId = await startRun(db, parties, 'manual', null, asOf, clock.now());
   try {

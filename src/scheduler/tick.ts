@@ -198,7 +198,12 @@ async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextR
   const { db, clock } = deps;
   const started = clock.now();
   const token = `${deps.workerId}:${randomUUID()}`;
-  const won = await claim(deps, batch.members.map((m) => m.integration.id), at, token);
+  const won = await claim(
+    deps,
+    batch.members.map((m) => m.integration.id),
+    at,
+    token,
+  );
   if (won.size === 0) return [];
   // The lease is renewed while the batch runs, so that a slow batch is never taken by another worker
   const renewal = renewEvery(deps.leaseSeconds * 1000, () =>
@@ -236,7 +241,15 @@ async function runClaimedBatch(
     const { integration } = m;
     const dueAt = integration.nextInvoiceAt ?? at;
     // Until the schedule is known (a bad stored schedule or time zone throws), a failed run retries in an hour
-    const outcome: MemberOutcome = { integration, order: m.order, dueAt, nextInvoiceAt: Math.max(at, dueAt) + 3600_000, result: null, error: null, runId: null };
+    const outcome: MemberOutcome = {
+      integration,
+      order: m.order,
+      dueAt,
+      nextInvoiceAt: Math.max(at, dueAt) + 3600_000,
+      result: null,
+      error: null,
+      runId: null,
+    };
     outcomes.push(outcome);
     try {
       // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
@@ -252,9 +265,18 @@ async function runClaimedBatch(
   try {
     // A run of these integrations still `running` in the log belongs to a process that died holding the
     // lease this batch now holds: it is closed as interrupted (this run redoes its work)
-    await closeInterruptedRuns(db, outcomes.map((o) => o.integration.id), clock.now());
+    await closeInterruptedRuns(
+      db,
+      outcomes.map((o) => o.integration.id),
+      clock.now(),
+    );
     if (ready.length > 0) {
-      const runIds = await startAutoRuns(db, ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })), at, clock.now());
+      const runIds = await startAutoRuns(
+        db,
+        ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })),
+        at,
+        clock.now(),
+      );
       ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
       const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
       const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
@@ -319,7 +341,9 @@ async function runClaimedBatch(
       await finishRuns(
         db,
         ready.map(({ outcome: o }) =>
-          o.error ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message } : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
+          o.error
+            ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message }
+            : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
         ),
         clock.now(),
       );
@@ -332,10 +356,17 @@ async function runClaimedBatch(
 
   for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
   const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
-  const caseOf = (values: unknown[]) => valueById(db, outcomes.map((o, i) => [o.integration.id, values[i]] as const));
+  const caseOf = (values: unknown[]) =>
+    valueById(
+      db,
+      outcomes.map((o, i) => [o.integration.id, values[i]] as const),
+    );
   const released = await retryOnConflict(() =>
     db('integrations')
-      .whereIn('id', outcomes.map((o) => o.integration.id))
+      .whereIn(
+        'id',
+        outcomes.map((o) => o.integration.id),
+      )
       .where('lease_owner', token)
       .update({
         next_invoice_at: caseOf(outcomes.map((o) => o.nextInvoiceAt)),
@@ -378,12 +409,14 @@ export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const initialised = await initialiseFirstRuns(deps, at);
   // The due integrations, read whole: a run uses this record once its claim (which re-checks that the
   // integration is still enabled and due) succeeds
-  const due = ((await integrationsQuery(deps.db)
-    .where('g.enabled', true)
-    .where('g.next_invoice_at', '<=', at)
-    .where((w) => w.whereNull('g.lease_until').orWhere('g.lease_until', '<', deps.clock.now()))
-    .clearOrder()
-    .orderBy(['g.next_invoice_at', 'g.id'])) as Array<Record<string, unknown>>).map(toIntegrationRecord);
+  const due = (
+    (await integrationsQuery(deps.db)
+      .where('g.enabled', true)
+      .where('g.next_invoice_at', '<=', at)
+      .where((w) => w.whereNull('g.lease_until').orWhere('g.lease_until', '<', deps.clock.now()))
+      .clearOrder()
+      .orderBy(['g.next_invoice_at', 'g.id'])) as Array<Record<string, unknown>>
+  ).map(toIntegrationRecord);
   const limit = pLimit(deps.concurrency);
   // Buyers are read together, sellers and admins once per tick
   const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();

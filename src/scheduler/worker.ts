@@ -43,7 +43,8 @@ export function startWorker(deps: Omit<TickDeps, 'stopping'>, log: Logger, onTic
   const cronLog = {
     info: (message: string) => log.debug({ source: 'node-cron' }, message),
     warn: (message: string) => log.debug({ source: 'node-cron' }, message),
-    error: (message: string | Error, err?: Error) => log.error({ source: 'node-cron', err: err ?? message }, typeof message === 'string' ? message : message.message),
+    error: (message: string | Error, err?: Error) =>
+      log.error({ source: 'node-cron', err: err ?? message }, typeof message === 'string' ? message : message.message),
     debug: (message: string | Error) => log.debug({ source: 'node-cron' }, String(message)),
   };
   const task = cron.schedule('* * * * *', tick, { name: 'oms-invoicing-tick', noOverlap: true, logger: cronLog });

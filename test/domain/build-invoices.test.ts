@@ -80,15 +80,22 @@ describe('buildInvoiceDrafts', () => {
       // independent tax per rate group
       const groups = new Map<number, number>();
       for (const l of d.lines) groups.set(l.taxRateBp, (groups.get(l.taxRateBp) ?? 0) + l.netMinor);
-      expect(d.taxGroups.map((g) => [g.rateBp, g.netMinor, g.taxMinor]).sort()).toEqual(
-        [...groups].map(([bp, net]) => [bp, net, refTax(net, bp)]).sort(),
-      );
+      expect(d.taxGroups.map((g) => [g.rateBp, g.netMinor, g.taxMinor]).sort()).toEqual([...groups].map(([bp, net]) => [bp, net, refTax(net, bp)]).sort());
     }
   });
 
   it('shows "(for …)" on every line of an order with relatingTo', () => {
     const [draft] = buildInvoiceDrafts([
-      { id: 1, number: 'A', currency: 'GBP', shippingMinor: 499, uniqueInvoice: false, relatingTo: 'mydomain.com', createdAt: 0, items: [{ sku: 'H', description: 'Bronze Hosting', quantity: 1, unitPriceE4: 10000, taxRateBp: 2000 }] },
+      {
+        id: 1,
+        number: 'A',
+        currency: 'GBP',
+        shippingMinor: 499,
+        uniqueInvoice: false,
+        relatingTo: 'mydomain.com',
+        createdAt: 0,
+        items: [{ sku: 'H', description: 'Bronze Hosting', quantity: 1, unitPriceE4: 10000, taxRateBp: 2000 }],
+      },
     ]);
     expect(draft!.lines[0]!.description).toBe('Bronze Hosting (for mydomain.com)');
     expect(draft!.lines[0]!.netMinor).toBe(100 + 499);

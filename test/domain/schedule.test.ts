@@ -167,18 +167,14 @@ describe('parseSchedule', () => {
 });
 
 describe('isValidTimezone', () => {
-  it.each(['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'UTC', 'Etc/GMT+5'])(
-    'accepts %s',
-    (tz) => expect(isValidTimezone(tz)).toBe(true),
+  it.each(['Europe/London', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'UTC', 'Etc/GMT+5'])('accepts %s', (tz) =>
+    expect(isValidTimezone(tz)).toBe(true),
   );
-  it.each(['', ' ', 'Mars/Olympus', 'Europe/Londres', 'local', '+05:30', 'GMT+25', ' Europe/London'])(
-    'rejects %j',
-    (tz) => expect(isValidTimezone(tz)).toBe(false),
+  it.each(['', ' ', 'Mars/Olympus', 'Europe/Londres', 'local', '+05:30', 'GMT+25', ' Europe/London'])('rejects %j', (tz) =>
+    expect(isValidTimezone(tz)).toBe(false),
   );
   it('makes nextSlotAfter and firstRunAt throw a clear INPUT error', () => {
-    expect(() => nextSlotAfter(DAILY, 'Mars/Olympus', 0)).toThrow(
-      /Invalid timezone "Mars\/Olympus": not an IANA time zone name/,
-    );
+    expect(() => nextSlotAfter(DAILY, 'Mars/Olympus', 0)).toThrow(/Invalid timezone "Mars\/Olympus": not an IANA time zone name/);
     expect(() => firstRunAt('', 0)).toThrow(AppError);
   });
   it('rejects non-finite instants', () => {
@@ -241,39 +237,20 @@ describe('firstRunAt: the next full local hour strictly after now', () => {
 
 describe('presets', () => {
   it('hourly: every full local hour', () => {
-    expect(slots(HOURLY, LON, '2026-06-10T22:10:00Z', 3)).toEqual([
-      '2026-06-10T23:00:00.000Z',
-      '2026-06-11T00:00:00.000Z',
-      '2026-06-11T01:00:00.000Z',
-    ]);
-    expect(slots(HOURLY, KOL, '2026-06-10T22:10:00Z', 2)).toEqual([
-      '2026-06-10T22:30:00.000Z',
-      '2026-06-10T23:30:00.000Z',
-    ]);
+    expect(slots(HOURLY, LON, '2026-06-10T22:10:00Z', 3)).toEqual(['2026-06-10T23:00:00.000Z', '2026-06-11T00:00:00.000Z', '2026-06-11T01:00:00.000Z']);
+    expect(slots(HOURLY, KOL, '2026-06-10T22:10:00Z', 2)).toEqual(['2026-06-10T22:30:00.000Z', '2026-06-10T23:30:00.000Z']);
   });
 
   it('daily: 00:00 local', () => {
-    expect(slots(DAILY, LON, '2026-06-10T12:00:00Z', 2)).toEqual([
-      '2026-06-10T23:00:00.000Z',
-      '2026-06-11T23:00:00.000Z',
-    ]);
-    expect(slots(DAILY, NY, '2026-01-10T12:00:00Z', 2)).toEqual([
-      '2026-01-11T05:00:00.000Z',
-      '2026-01-12T05:00:00.000Z',
-    ]);
-    expect(slots(DAILY, KOL, '2026-06-10T12:00:00Z', 2)).toEqual([
-      '2026-06-10T18:30:00.000Z',
-      '2026-06-11T18:30:00.000Z',
-    ]);
+    expect(slots(DAILY, LON, '2026-06-10T12:00:00Z', 2)).toEqual(['2026-06-10T23:00:00.000Z', '2026-06-11T23:00:00.000Z']);
+    expect(slots(DAILY, NY, '2026-01-10T12:00:00Z', 2)).toEqual(['2026-01-11T05:00:00.000Z', '2026-01-12T05:00:00.000Z']);
+    expect(slots(DAILY, KOL, '2026-06-10T12:00:00Z', 2)).toEqual(['2026-06-10T18:30:00.000Z', '2026-06-11T18:30:00.000Z']);
     expect(next(DAILY, 'UTC', '2026-06-10T00:00:00Z')).toBe('2026-06-11T00:00:00.000Z');
   });
 
   it('weekly: Sunday 00:00 local', () => {
     // Sun 4 Jan, 11 Jan 2026 (GMT = UTC)
-    expect(slots(WEEKLY, LON, '2026-01-01T09:00:00Z', 2)).toEqual([
-      '2026-01-04T00:00:00.000Z',
-      '2026-01-11T00:00:00.000Z',
-    ]);
+    expect(slots(WEEKLY, LON, '2026-01-01T09:00:00Z', 2)).toEqual(['2026-01-04T00:00:00.000Z', '2026-01-11T00:00:00.000Z']);
     // Saturday 23:59:59 local → an instant later
     expect(next(WEEKLY, NY, '2026-01-11T04:59:59Z')).toBe('2026-01-11T05:00:00.000Z');
     expect(next(WEEKLY, KOL, '2026-06-10T12:00:00Z')).toBe('2026-06-13T18:30:00.000Z');
@@ -295,20 +272,14 @@ describe('presets', () => {
       '2027-01-01T00:00:00.000Z',
       '2027-02-01T00:00:00.000Z',
     ]);
-    expect(slots(MONTHLY, NY, '2026-12-01T05:00:00Z', 2)).toEqual([
-      '2027-01-01T05:00:00.000Z',
-      '2027-02-01T05:00:00.000Z',
-    ]);
+    expect(slots(MONTHLY, NY, '2026-12-01T05:00:00Z', 2)).toEqual(['2027-01-01T05:00:00.000Z', '2027-02-01T05:00:00.000Z']);
     expect(next(MONTHLY, KOL, '2026-12-15T00:00:00Z')).toBe('2026-12-31T18:30:00.000Z');
   });
 });
 
 describe('cron expressions', () => {
   it('cron:30 2 * * * — 02:30 every day', () => {
-    expect(slots(cron('30 2 * * *'), LON, '2026-06-10T12:00:00Z', 2)).toEqual([
-      '2026-06-11T01:30:00.000Z',
-      '2026-06-12T01:30:00.000Z',
-    ]);
+    expect(slots(cron('30 2 * * *'), LON, '2026-06-10T12:00:00Z', 2)).toEqual(['2026-06-11T01:30:00.000Z', '2026-06-12T01:30:00.000Z']);
   });
 
   it('cron:0 9 * * 1-5 — weekdays at 09:00, skipping the weekend', () => {
@@ -364,27 +335,18 @@ describe('cron expressions', () => {
       '2026-07-30T23:00:00.000Z',
       '2026-08-30T23:00:00.000Z',
     ]);
-    expect(slots(cron('0 12 30 * *'), 'UTC', '2026-01-30T12:00:00Z', 2)).toEqual([
-      '2026-03-30T12:00:00.000Z',
-      '2026-04-30T12:00:00.000Z',
-    ]);
+    expect(slots(cron('0 12 30 * *'), 'UTC', '2026-01-30T12:00:00Z', 2)).toEqual(['2026-03-30T12:00:00.000Z', '2026-04-30T12:00:00.000Z']);
   });
 
   it('29 February waits for the next leap year, and 2100 is not one', () => {
     expect(next(cron('0 0 29 2 *'), 'UTC', '2026-03-01T00:00:00Z')).toBe('2028-02-29T00:00:00.000Z');
     expect(next(cron('0 0 29 2 *'), 'UTC', '2096-03-01T00:00:00Z')).toBe('2104-02-29T00:00:00.000Z');
     // Feb 29 that is a Sunday (AND because day-of-week starts with *): 2032, then 2060
-    expect(slots(cron('0 0 29 2 */7'), 'UTC', '2026-01-01T00:00:00Z', 2)).toEqual([
-      '2032-02-29T00:00:00.000Z',
-      '2060-02-29T00:00:00.000Z',
-    ]);
+    expect(slots(cron('0 0 29 2 */7'), 'UTC', '2026-01-01T00:00:00Z', 2)).toEqual(['2032-02-29T00:00:00.000Z', '2060-02-29T00:00:00.000Z']);
   });
 
   it('crosses the year end', () => {
-    expect(slots(cron('59 23 31 12 *'), NY, '2026-06-01T00:00:00Z', 2)).toEqual([
-      '2027-01-01T04:59:00.000Z',
-      '2028-01-01T04:59:00.000Z',
-    ]);
+    expect(slots(cron('59 23 31 12 *'), NY, '2026-06-01T00:00:00Z', 2)).toEqual(['2027-01-01T04:59:00.000Z', '2028-01-01T04:59:00.000Z']);
     expect(next(cron('0 0 1 1 *'), LON, '2026-12-31T23:59:59.999Z')).toBe('2027-01-01T00:00:00.000Z');
   });
 });
@@ -408,24 +370,10 @@ describe('Europe/London, daylight saving 2026 (29 Mar: 01:00 GMT → 02:00 BST; 
     ]);
   });
   it('daily and weekly midnight runs move with the offset', () => {
-    expect(slots(DAILY, LON, '2026-03-27T12:00:00Z', 3)).toEqual([
-      '2026-03-28T00:00:00.000Z',
-      '2026-03-29T00:00:00.000Z',
-      '2026-03-29T23:00:00.000Z',
-    ]);
-    expect(slots(DAILY, LON, '2026-10-23T12:00:00Z', 3)).toEqual([
-      '2026-10-23T23:00:00.000Z',
-      '2026-10-24T23:00:00.000Z',
-      '2026-10-26T00:00:00.000Z',
-    ]);
-    expect(slots(WEEKLY, LON, '2026-03-25T12:00:00Z', 2)).toEqual([
-      '2026-03-29T00:00:00.000Z',
-      '2026-04-04T23:00:00.000Z',
-    ]);
-    expect(slots(WEEKLY, LON, '2026-10-21T12:00:00Z', 2)).toEqual([
-      '2026-10-24T23:00:00.000Z',
-      '2026-11-01T00:00:00.000Z',
-    ]);
+    expect(slots(DAILY, LON, '2026-03-27T12:00:00Z', 3)).toEqual(['2026-03-28T00:00:00.000Z', '2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z']);
+    expect(slots(DAILY, LON, '2026-10-23T12:00:00Z', 3)).toEqual(['2026-10-23T23:00:00.000Z', '2026-10-24T23:00:00.000Z', '2026-10-26T00:00:00.000Z']);
+    expect(slots(WEEKLY, LON, '2026-03-25T12:00:00Z', 2)).toEqual(['2026-03-29T00:00:00.000Z', '2026-04-04T23:00:00.000Z']);
+    expect(slots(WEEKLY, LON, '2026-10-21T12:00:00Z', 2)).toEqual(['2026-10-24T23:00:00.000Z', '2026-11-01T00:00:00.000Z']);
   });
   it('cron time in the gap (01:30 on 29 Mar) runs once at 02:00 BST', () => {
     expect(slots(cron('30 1 * * *'), LON, '2026-03-27T12:00:00Z', 3)).toEqual([
@@ -435,18 +383,12 @@ describe('Europe/London, daylight saving 2026 (29 Mar: 01:00 GMT → 02:00 BST; 
     ]);
   });
   it('cron time in the overlap (01:30 on 25 Oct) runs once, at the first (BST) occurrence', () => {
-    expect(slots(cron('30 1 * * *'), LON, '2026-10-24T12:00:00Z', 2)).toEqual([
-      '2026-10-25T00:30:00.000Z',
-      '2026-10-26T01:30:00.000Z',
-    ]);
+    expect(slots(cron('30 1 * * *'), LON, '2026-10-24T12:00:00Z', 2)).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
     // after the first occurrence ran, the second (01:30 GMT = 01:30Z) is not a slot
     expect(next(cron('30 1 * * *'), LON, '2026-10-25T00:30:00Z')).toBe('2026-10-26T01:30:00.000Z');
   });
   it('cron:0 9 * * 1-5 across the fall-back weekend', () => {
-    expect(slots(cron('0 9 * * 1-5'), LON, '2026-10-23T09:00:00Z', 2)).toEqual([
-      '2026-10-26T09:00:00.000Z',
-      '2026-10-27T09:00:00.000Z',
-    ]);
+    expect(slots(cron('0 9 * * 1-5'), LON, '2026-10-23T09:00:00Z', 2)).toEqual(['2026-10-26T09:00:00.000Z', '2026-10-27T09:00:00.000Z']);
   });
   it('every quarter hour across both changes', () => {
     expect(slots(cron('*/15 * * * *'), LON, '2026-03-29T00:40:00Z', 4)).toEqual([
@@ -479,10 +421,7 @@ describe('America/New_York, daylight saving 2026 (8 Mar: 02:00 EST → 03:00 EDT
       '2026-03-08T07:00:00.000Z', // 02:00…02:45 (gap) and 03:00 EDT
       '2026-03-08T07:15:00.000Z', // 03:15 EDT
     ]);
-    expect(slots(cron('0 2,3 * * *'), NY, '2026-03-08T00:00:00Z', 2)).toEqual([
-      '2026-03-08T07:00:00.000Z',
-      '2026-03-09T06:00:00.000Z',
-    ]);
+    expect(slots(cron('0 2,3 * * *'), NY, '2026-03-08T00:00:00Z', 2)).toEqual(['2026-03-08T07:00:00.000Z', '2026-03-09T06:00:00.000Z']);
   });
   it('hourly across spring-forward', () => {
     expect(slots(HOURLY, NY, '2026-03-08T05:30:00Z', 3)).toEqual([
@@ -512,39 +451,19 @@ describe('America/New_York, daylight saving 2026 (8 Mar: 02:00 EST → 03:00 EDT
     ]);
   });
   it('daily, weekly and weekday crons across both changes', () => {
-    expect(slots(DAILY, NY, '2026-03-06T12:00:00Z', 3)).toEqual([
-      '2026-03-07T05:00:00.000Z',
-      '2026-03-08T05:00:00.000Z',
-      '2026-03-09T04:00:00.000Z',
-    ]);
-    expect(slots(DAILY, NY, '2026-10-30T12:00:00Z', 3)).toEqual([
-      '2026-10-31T04:00:00.000Z',
-      '2026-11-01T04:00:00.000Z',
-      '2026-11-02T05:00:00.000Z',
-    ]);
-    expect(slots(WEEKLY, NY, '2026-03-04T12:00:00Z', 2)).toEqual([
-      '2026-03-08T05:00:00.000Z',
-      '2026-03-15T04:00:00.000Z',
-    ]);
-    expect(slots(WEEKLY, NY, '2026-10-28T12:00:00Z', 2)).toEqual([
-      '2026-11-01T04:00:00.000Z',
-      '2026-11-08T05:00:00.000Z',
-    ]);
+    expect(slots(DAILY, NY, '2026-03-06T12:00:00Z', 3)).toEqual(['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z']);
+    expect(slots(DAILY, NY, '2026-10-30T12:00:00Z', 3)).toEqual(['2026-10-31T04:00:00.000Z', '2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+    expect(slots(WEEKLY, NY, '2026-03-04T12:00:00Z', 2)).toEqual(['2026-03-08T05:00:00.000Z', '2026-03-15T04:00:00.000Z']);
+    expect(slots(WEEKLY, NY, '2026-10-28T12:00:00Z', 2)).toEqual(['2026-11-01T04:00:00.000Z', '2026-11-08T05:00:00.000Z']);
     // Fri 6 Mar 10:00 EST → Mon 9 Mar 09:00 EDT
-    expect(slots(cron('0 9 * * 1-5'), NY, '2026-03-06T15:00:00Z', 2)).toEqual([
-      '2026-03-09T13:00:00.000Z',
-      '2026-03-10T13:00:00.000Z',
-    ]);
+    expect(slots(cron('0 9 * * 1-5'), NY, '2026-03-06T15:00:00Z', 2)).toEqual(['2026-03-09T13:00:00.000Z', '2026-03-10T13:00:00.000Z']);
     expect(next(cron('0 9 * * 1-5'), NY, '2026-10-30T14:00:00Z')).toBe('2026-11-02T14:00:00.000Z');
   });
 });
 
 describe('Asia/Kolkata (+05:30, no daylight saving)', () => {
   it('runs at local times all year', () => {
-    expect(slots(cron('30 2 * * *'), KOL, '2026-03-07T00:00:00Z', 2)).toEqual([
-      '2026-03-07T21:00:00.000Z',
-      '2026-03-08T21:00:00.000Z',
-    ]);
+    expect(slots(cron('30 2 * * *'), KOL, '2026-03-07T00:00:00Z', 2)).toEqual(['2026-03-07T21:00:00.000Z', '2026-03-08T21:00:00.000Z']);
     expect(next(MONTHLY, KOL, '2026-02-15T00:00:00Z')).toBe('2026-02-28T18:30:00.000Z');
   });
 });
@@ -578,10 +497,7 @@ describe('Australia/Lord_Howe (30-minute shift: +11 ⇄ +10:30)', () => {
     expect(next(cron('45 2 * * *'), LHI, '2026-10-03T12:00:00Z')).toBe('2026-10-03T15:45:00.000Z');
   });
   it('daily midnight on both sides of the change', () => {
-    expect(slots(DAILY, LHI, '2026-10-03T00:00:00Z', 2)).toEqual([
-      '2026-10-03T13:30:00.000Z',
-      '2026-10-04T13:00:00.000Z',
-    ]);
+    expect(slots(DAILY, LHI, '2026-10-03T00:00:00Z', 2)).toEqual(['2026-10-03T13:30:00.000Z', '2026-10-04T13:00:00.000Z']);
   });
 });
 

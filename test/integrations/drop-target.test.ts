@@ -6,11 +6,19 @@ import { parseDropTarget, safeFileName } from '../../integrations/xml-sftp/index
 describe('xml-sftp target URLs', () => {
   it('reads sftp paths as absolute on the server, as curl does, and /~/ as the home directory', () => {
     expect(parseDropTarget('sftp://acct@127.0.0.1:2222/inbox')).toEqual({
-      protocol: 'sftp', host: '127.0.0.1', port: 2222, username: 'acct', directory: '/inbox',
+      protocol: 'sftp',
+      host: '127.0.0.1',
+      port: 2222,
+      username: 'acct',
+      directory: '/inbox',
     });
     expect(parseDropTarget('sftp://acct@files.example/~/drop/').directory).toBe('drop');
     expect(parseDropTarget('sftp://acct@files.example/srv/in%20box')).toEqual({
-      protocol: 'sftp', host: 'files.example', port: 22, username: 'acct', directory: '/srv/in box',
+      protocol: 'sftp',
+      host: 'files.example',
+      port: 22,
+      username: 'acct',
+      directory: '/srv/in box',
     });
     expect(parseDropTarget('file:///var/drop/')).toEqual({ protocol: 'file', directory: '/var/drop' });
   });

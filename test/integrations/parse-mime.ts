@@ -65,7 +65,10 @@ function parseValueWithParams(value: string): [string, Record<string, string>] {
     const eq = item.indexOf('=');
     if (eq < 0) continue;
     const key = item.slice(0, eq).trim().toLowerCase();
-    const val = item.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    const val = item
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     const star = /^([^*]+)\*(\d+)?\*?$/.exec(key);
     if (star?.[1]) (continued[star[1]] ??= []).push(val);
     else params[key] = val;
@@ -114,9 +117,7 @@ function decodeWords(value: string): string {
       out += between;
     }
     const data = m[3] ?? '';
-    pending.push(
-      m[2]?.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : decodeQuotedPrintable(data.replace(/_/g, ' ')),
-    );
+    pending.push(m[2]?.toUpperCase() === 'B' ? Buffer.from(data, 'base64') : decodeQuotedPrintable(data.replace(/_/g, ' ')));
     last = m.index + m[0].length;
   }
   flush();

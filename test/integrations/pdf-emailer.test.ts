@@ -218,9 +218,7 @@ describe('pdf-emailer through a real SMTP server', () => {
 
   it('refuses a Bcc list with spaces before sending anything', async () => {
     const before = smtp.messages.length;
-    const error = await failureOf(
-      send(buildSampleInvoice(), { settings: { emailTo: 'ap@retailer-b.example', emailBcc: 'a@x.example, b@y.example' } }),
-    );
+    const error = await failureOf(send(buildSampleInvoice(), { settings: { emailTo: 'ap@retailer-b.example', emailBcc: 'a@x.example, b@y.example' } }));
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('emailBcc');
     expect(smtp.messages.length).toBe(before);

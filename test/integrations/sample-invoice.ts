@@ -2,13 +2,7 @@
  * Builds consistent `InvoiceDocument`s for the integration tests: line nets, tax groups and totals are
  * computed exactly (bigint ten-thousandths, half-up), the way SPEC §3 defines them.
  */
-import type {
-  InvoiceDocument,
-  InvoiceLine,
-  InvoiceOrder,
-  InvoiceParty,
-  TaxGroup,
-} from '../../src/domain/invoice-document.js';
+import type { InvoiceDocument, InvoiceLine, InvoiceOrder, InvoiceParty, TaxGroup } from '../../src/domain/invoice-document.js';
 
 export interface SampleItem {
   sku?: string;

@@ -21,34 +21,64 @@ const cases: Record<string, InvoiceDocument> = {
     currency: 'EUR',
     seller: frenchSeller,
     // no endpoint: falls back to the Belgian VAT scheme
-    buyer: { code: 'RETBE', name: 'Détaillant Belge SA', vatNumber: 'BE0123456749', endpoint: null, address: { lines: ['Rue Neuve 1'], city: 'Bruxelles', postcode: '1000', country: 'BE' } },
+    buyer: {
+      code: 'RETBE',
+      name: 'Détaillant Belge SA',
+      vatNumber: 'BE0123456749',
+      endpoint: null,
+      address: { lines: ['Rue Neuve 1'], city: 'Bruxelles', postcode: '1000', country: 'BE' },
+    },
     payment: { iban: 'FR7630006000011234567890189', bic: 'AGRIFRPP', details: null },
     orders: [
-      { number: 'O-1', shipping: '6.90', items: [
-        { quantity: 3, unitPrice: '12.00', taxRate: '20' },
-        { quantity: 2, unitPrice: '4.35', taxRate: '5.5' },
-        { quantity: 1, unitPrice: '8.80', taxRate: '10' },
-      ] },
-      { number: 'O-2', shipping: '2.10', items: [
-        { quantity: 4, unitPrice: '9.99', taxRate: '0' },
-        { quantity: 1, unitPrice: '15.00', taxRate: '20' },
-      ] },
+      {
+        number: 'O-1',
+        shipping: '6.90',
+        items: [
+          { quantity: 3, unitPrice: '12.00', taxRate: '20' },
+          { quantity: 2, unitPrice: '4.35', taxRate: '5.5' },
+          { quantity: 1, unitPrice: '8.80', taxRate: '10' },
+        ],
+      },
+      {
+        number: 'O-2',
+        shipping: '2.10',
+        items: [
+          { quantity: 4, unitPrice: '9.99', taxRate: '0' },
+          { quantity: 1, unitPrice: '15.00', taxRate: '20' },
+        ],
+      },
     ],
   }),
   fourDecimalPrices: buildSampleInvoice({
     number: 'SUPA-000777',
-    orders: [{ number: 'B-2001', shipping: '3.50', items: [
-      { quantity: 999, unitPrice: '0.1235', taxRate: '20' },
-      { quantity: 3, unitPrice: '1.2345', taxRate: '20' },
-      { quantity: 7, unitPrice: '0.0001', taxRate: '0' },
-      { quantity: 1, unitPrice: '19.9999', taxRate: '5' },
-    ] }],
+    orders: [
+      {
+        number: 'B-2001',
+        shipping: '3.50',
+        items: [
+          { quantity: 999, unitPrice: '0.1235', taxRate: '20' },
+          { quantity: 3, unitPrice: '1.2345', taxRate: '20' },
+          { quantity: 7, unitPrice: '0.0001', taxRate: '0' },
+          { quantity: 1, unitPrice: '19.9999', taxRate: '5' },
+        ],
+      },
+    ],
   }),
   unicode: buildSampleInvoice({
     number: 'ŁDZ-000001',
     currency: 'PLN',
-    seller: { code: 'LODZ', name: 'Łódź Trading Sp. z o.o.', vatNumber: 'PL5260001246', address: { lines: ['ul. Piotrkowska 1'], city: 'Łódź', postcode: '90-001', country: 'PL' } },
-    buyer: { code: 'ZHAR', name: 'Жарков и партнёры 東京', vatNumber: null, address: { lines: ['丸の内1-1'], city: '東京', postcode: '100-0005', country: 'JP' } },
+    seller: {
+      code: 'LODZ',
+      name: 'Łódź Trading Sp. z o.o.',
+      vatNumber: 'PL5260001246',
+      address: { lines: ['ul. Piotrkowska 1'], city: 'Łódź', postcode: '90-001', country: 'PL' },
+    },
+    buyer: {
+      code: 'ZHAR',
+      name: 'Жарков и партнёры 東京',
+      vatNumber: null,
+      address: { lines: ['丸の内1-1'], city: '東京', postcode: '100-0005', country: 'JP' },
+    },
     payment: { iban: 'PL61109010140000071219812874', bic: null, details: 'Przelew — «Жарков» 東京' },
     orders: [{ number: 'Z-1', shipping: null, items: [{ description: 'Чай зелёный 緑茶 “premium”', quantity: 2, unitPrice: '19.90', taxRate: '23' }] }],
   }),
@@ -140,7 +170,13 @@ describe('UBL invoice (Peppol BIS Billing 3.0) checked by shared/einvoice/valida
   it('keeps Unicode names intact as UTF-8 text', () => {
     const doc = xml.unicode ?? '';
     expect(doc.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
-    for (const text of ['Łódź Trading Sp. z o.o.', 'Жарков и партнёры 東京', '<cbc:CityName>東京</cbc:CityName>', 'Чай зелёный 緑茶 “premium”', '<cbc:ID>ŁDZ-000001</cbc:ID>']) {
+    for (const text of [
+      'Łódź Trading Sp. z o.o.',
+      'Жарков и партнёры 東京',
+      '<cbc:CityName>東京</cbc:CityName>',
+      'Чай зелёный 緑茶 “premium”',
+      '<cbc:ID>ŁDZ-000001</cbc:ID>',
+    ]) {
       expect(doc).toContain(text);
     }
   });

@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/domain/errors.js';
 import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract.js';
-import {
-  buildUblInvoice,
-  createXmlSftpDriver,
-  openDropSession,
-  type XmlSftpSettings,
-} from '../../integrations/xml-sftp/index.js';
+import { buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 import { buildSampleInvoice } from './sample-invoice.js';
 
@@ -60,9 +55,7 @@ describe('xml-sftp over real OpenSSH', () => {
     expect((await readdir(dir)).sort()).toEqual(['SUPA-000042.pdf', 'SUPA-000042.xml']);
     expect(await readFile(join(dir, 'SUPA-000042.xml'), 'utf8')).toBe(buildUblInvoice(doc));
     expect((await readFile(join(dir, 'SUPA-000042.pdf'))).equals(fakePdf)).toBe(true);
-    expect(receipt.detail).toBe(
-      `${sshd.url(dir)}/SUPA-000042.pdf, ${sshd.url(dir)}/SUPA-000042.xml`,
-    );
+    expect(receipt.detail).toBe(`${sshd.url(dir)}/SUPA-000042.pdf, ${sshd.url(dir)}/SUPA-000042.xml`);
   });
 
   it('logs in with the password from passwordEnv and replaces an earlier delivery of the same invoice', async () => {
@@ -96,9 +89,7 @@ describe('xml-sftp over real OpenSSH', () => {
 
   it('rejects an unauthorized key with a clear, permanent reason and writes nothing', async () => {
     const dir = await sshd.makeDir('wrong-key');
-    const error = await failureOf(
-      deliverOnce(driver, keySettings(dir, { privateKeyFile: sshd.unauthorizedKeyPath }), buildSampleInvoice(), artefactsFor()),
-    );
+    const error = await failureOf(deliverOnce(driver, keySettings(dir, { privateKeyFile: sshd.unauthorizedKeyPath }), buildSampleInvoice(), artefactsFor()));
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(`authentication failed for ${sshd.user}@127.0.0.1:${sshd.port} (private key rejected)`);
     expect(await readdir(dir)).toEqual([]);
@@ -107,13 +98,9 @@ describe('xml-sftp over real OpenSSH', () => {
   it('refuses a server whose host key does not match the pinned fingerprint, before logging in', async () => {
     const dir = await sshd.makeDir('wrong-host-key');
     const pinned = `SHA256:${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`;
-    const error = await failureOf(
-      deliverOnce(driver, keySettings(dir, { hostKeySha256: pinned }), buildSampleInvoice(), artefactsFor()),
-    );
+    const error = await failureOf(deliverOnce(driver, keySettings(dir, { hostKeySha256: pinned }), buildSampleInvoice(), artefactsFor()));
     expect(error.retryable).toBe(false);
-    expect(error.message).toBe(
-      `host key mismatch for 127.0.0.1:${sshd.port}: expected ${pinned}, got ${sshd.hostKeySha256}`,
-    );
+    expect(error.message).toBe(`host key mismatch for 127.0.0.1:${sshd.port}: expected ${pinned}, got ${sshd.hostKeySha256}`);
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -131,9 +118,7 @@ describe('xml-sftp over real OpenSSH', () => {
   });
 
   it('reports permission denied on a directory the user cannot write, leaving nothing behind', async () => {
-    const error = await failureOf(
-      deliverOnce(driver, keySettings(sshd.readOnlyDir), buildSampleInvoice(), artefactsFor()),
-    );
+    const error = await failureOf(deliverOnce(driver, keySettings(sshd.readOnlyDir), buildSampleInvoice(), artefactsFor()));
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/permission denied$/);
     expect(await readdir(sshd.readOnlyDir)).toEqual([]);

@@ -8,14 +8,7 @@ import { PAGE } from '../../integrations/pdf/layout/theme.js';
 import { createPdfRenderer, type PdfRenderer } from '../../integrations/pdf/render-invoice-pdf.js';
 import { expectedRows, parseLineRows, squeeze } from './invoice-text.js';
 import { pdfFonts, pdfImages, pdfInfo, pdfPageTexts, pdfText, pdfWordBoxes, renderPng, requirePoppler, writeTempPdf } from './poppler.js';
-import {
-  buildInvoice,
-  goldenCombinedInvoice,
-  goldenIndividualInvoice,
-  invoiceWithLargeOrder,
-  invoiceWithLines,
-  sampleItems,
-} from './sample-invoices.js';
+import { buildInvoice, goldenCombinedInvoice, goldenIndividualInvoice, invoiceWithLargeOrder, invoiceWithLines, sampleItems } from './sample-invoices.js';
 
 const NOTO_CJK = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -134,7 +127,16 @@ describe('any script', () => {
     });
     const { file, missing } = await renderToFile(doc);
     const text = pdfText(file);
-    for (const name of ['Hurtownia Łódź Sp. z o.o.', 'Łódź 90-926', 'Зелёный чай', 'Ελαιόλαδο', '株式会社 東京商事', '東京 100-0005', 'B-東京-1', 'ビル 한국어 ①']) {
+    for (const name of [
+      'Hurtownia Łódź Sp. z o.o.',
+      'Łódź 90-926',
+      'Зелёный чай',
+      'Ελαιόλαδο',
+      '株式会社 東京商事',
+      '東京 100-0005',
+      'B-東京-1',
+      'ビル 한국어 ①',
+    ]) {
       expect(text).toContain(name);
     }
     expect(missing).toEqual([]);
@@ -167,7 +169,12 @@ describe('awkward input', () => {
     const doc = buildInvoice({
       buyer: { name: 'Tab\there\nnewline', email: null, vatNumber: null },
       payment: { details: null, iban: null, bic: null },
-      orders: [{ number: 'B-1', items: [{ sku: '', description: 'broken \ud800 surrogate, emoji \u{1F600} \u{1FA70}', quantity: 1, unitPrice: '0.00', taxRate: '0' }] }],
+      orders: [
+        {
+          number: 'B-1',
+          items: [{ sku: '', description: 'broken \ud800 surrogate, emoji \u{1F600} \u{1FA70}', quantity: 1, unitPrice: '0.00', taxRate: '0' }],
+        },
+      ],
     });
     const { file, missing } = await renderToFile(doc);
     expect(missing).toEqual(['\ud800', '\u{1FA70}']); // DejaVu has U+1F600
@@ -200,7 +207,14 @@ describe('text never overflows its column', () => {
     expect(text).toContain('123456');
     const words = pdfWordBoxes(file, 1);
     const columns = lineColumns('EUR', true, 22);
-    const left = (title: string): number => PAGE.left + columns.slice(0, columns.findIndex((c) => c.title === title)).reduce((sum, c) => sum + c.width, 0);
+    const left = (title: string): number =>
+      PAGE.left +
+      columns
+        .slice(
+          0,
+          columns.findIndex((c) => c.title === title),
+        )
+        .reduce((sum, c) => sum + c.width, 0);
     const descriptionLeft = left('Description');
     const qtyLeft = left('Qty');
     const payment = words.find((w) => w.text === 'PAYMENT')!;
@@ -245,7 +259,10 @@ describe('output', () => {
     const png = await renderToFile(invoiceWithLines(3));
     expect(pdfImages(png.file)).toMatch(/image\s+180\s+48\s+rgb[\s\S]*smask\s+180\s+48\s+gray/);
     const jpeg = await renderToFile(
-      buildInvoice({ orders: [{ number: 'B-1', items: sampleItems(3) }], logo: { mime: 'image/jpeg', data: readFileSync(path.join(import.meta.dirname, 'fixtures/logo.jpg')) } }),
+      buildInvoice({
+        orders: [{ number: 'B-1', items: sampleItems(3) }],
+        logo: { mime: 'image/jpeg', data: readFileSync(path.join(import.meta.dirname, 'fixtures/logo.jpg')) },
+      }),
     );
     expect(pdfImages(jpeg.file)).toMatch(/image\s+290\s+95\s+rgb\s+3\s+8\s+jpeg/);
     expect(renderPng(jpeg.file, path.join(ARTIFACTS, 'pdf-jpeg-logo'), { first: 1, last: 1 })).toBe('');

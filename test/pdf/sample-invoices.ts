@@ -1,13 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
-import type {
-  InvoiceDocument,
-  InvoiceLayout,
-  InvoiceLine,
-  InvoiceLogo,
-  InvoiceOrder,
-  InvoiceParty,
-  TaxGroup,
-} from '../../src/domain/invoice-document.js';
+import type { InvoiceDocument, InvoiceLayout, InvoiceLine, InvoiceLogo, InvoiceOrder, InvoiceParty, TaxGroup } from '../../src/domain/invoice-document.js';
 
 /** Sample invoices for the PDF tests. Amounts are computed exactly (bigint) as the spec says. */
 

@@ -38,7 +38,12 @@ export function spawnCli(args: string[], env: Record<string, string>, options: {
     execFile(
       process.execPath,
       [binPath, ...args],
-      { cwd: options.cwd ?? projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd ?? projectRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 3) : 0;
         resolve({ code, stdout, stderr });

@@ -8,8 +8,7 @@ import path from 'node:path';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type ImportDoc = { companies?: Json[]; users?: Json[]; products?: Json[]; orders?: Json[] } & Record<string, Json>;
 
-export const PNG_1x1 =
-  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+export const PNG_1x1 = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 export function supplier(code = 'SUPA', extra: Record<string, Json> = {}): Record<string, Json> {
   return {

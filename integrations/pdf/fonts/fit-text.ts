@@ -9,14 +9,7 @@ const fitCache = new WeakMap<Typesetter, Map<string, ShapedText[]>>();
  * inside a word when a word alone is too wide. Text that still does not fit ends in "…". Never returns
  * a line wider than `maxWidth`, so nothing overflows its column.
  */
-export function fitText(
-  typesetter: Typesetter,
-  text: string,
-  weight: Weight,
-  size: number,
-  maxWidth: number,
-  maxLines: number,
-): ShapedText[] {
+export function fitText(typesetter: Typesetter, text: string, weight: Weight, size: number, maxWidth: number, maxLines: number): ShapedText[] {
   const whole = typesetter.shape(text, weight);
   if (typesetter.widthOf(whole, size) <= maxWidth) return [whole];
   let cache = fitCache.get(typesetter);
@@ -28,9 +21,7 @@ export function fitText(
   let lines = cache.get(key);
   if (lines === undefined) {
     if (cache.size >= FIT_CACHE_LIMIT) cache.clear();
-    lines = breakLines(typesetter, text, weight, (maxWidth * 1000) / size, maxLines).map((line) =>
-      typesetter.shape(line, weight),
-    );
+    lines = breakLines(typesetter, text, weight, (maxWidth * 1000) / size, maxLines).map((line) => typesetter.shape(line, weight));
     cache.set(key, lines);
   }
   return lines;
@@ -40,25 +31,13 @@ export function fitText(
  * Scales the font size down (to `minSize` at most) so a single line fits; used for amounts, which must
  * never be cut. Returns the size to draw at; if even `minSize` is too wide the caller wraps instead.
  */
-export function sizeToFit(
-  typesetter: Typesetter,
-  shaped: ShapedText,
-  size: number,
-  minSize: number,
-  maxWidth: number,
-): number {
+export function sizeToFit(typesetter: Typesetter, shaped: ShapedText, size: number, minSize: number, maxWidth: number): number {
   const width = typesetter.widthOf(shaped, size);
   if (width <= maxWidth) return size;
   return Math.max(minSize, Math.floor(((size * maxWidth) / width) * 10) / 10);
 }
 
-function breakLines(
-  typesetter: Typesetter,
-  text: string,
-  weight: Weight,
-  maxUnits: number,
-  maxLines: number,
-): string[] {
+function breakLines(typesetter: Typesetter, text: string, weight: Weight, maxUnits: number, maxLines: number): string[] {
   const { chars, advances } = typesetter.measureChars(text, weight);
   const lines: string[] = [];
   let start = 0;
@@ -93,13 +72,7 @@ function isWordHyphen(chars: string[], at: number): boolean {
   return letter.test(chars[at - 1] ?? '') && letter.test(chars[at - 2] ?? '') && letter.test(chars[at + 1] ?? '');
 }
 
-function ellipsize(
-  chars: string[],
-  advances: number[],
-  start: number,
-  maxUnits: number,
-  ellipsisUnits: number,
-): string {
+function ellipsize(chars: string[], advances: number[], start: number, maxUnits: number, ellipsisUnits: number): string {
   let total = 0;
   for (let i = start; i < chars.length; i++) total += advances[i]!;
   if (total <= maxUnits) return chars.slice(start).join('').trimEnd();

@@ -114,12 +114,7 @@ function describeFace(face: Font, file: Uint8Array, directoryOffset: number, fil
     descent: Math.round(face.descent * scale),
     capHeight: Math.round(capHeight * scale),
     italicAngle: face.italicAngle || 0,
-    bbox: [face.bbox.minX, face.bbox.minY, face.bbox.maxX, face.bbox.maxY].map((v) => Math.round(v * scale)) as [
-      number,
-      number,
-      number,
-      number,
-    ],
+    bbox: [face.bbox.minX, face.bbox.minY, face.bbox.maxX, face.bbox.maxY].map((v) => Math.round(v * scale)) as [number, number, number, number],
     glyphIdFor(codePoint) {
       let gid = glyphIds.get(codePoint);
       if (gid === undefined) {

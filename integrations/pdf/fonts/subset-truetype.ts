@@ -58,12 +58,21 @@ export function subsetTrueType(program: TrueTypeProgram, gids: Iterable<number>)
   built.set('glyf', glyf);
   built.set('loca', loca);
   built.set('hmtx', buildHmtx(program, kept, glyphCount));
-  built.set('head', patchTable(program, 'head', (view) => {
-    view.setUint32(8, 0); // checkSumAdjustment, set below
-    view.setInt16(50, 1); // long loca
-  }));
-  built.set('maxp', patchTable(program, 'maxp', (view) => view.setUint16(4, glyphCount)));
-  built.set('hhea', patchTable(program, 'hhea', (view) => view.setUint16(34, glyphCount)));
+  built.set(
+    'head',
+    patchTable(program, 'head', (view) => {
+      view.setUint32(8, 0); // checkSumAdjustment, set below
+      view.setInt16(50, 1); // long loca
+    }),
+  );
+  built.set(
+    'maxp',
+    patchTable(program, 'maxp', (view) => view.setUint16(4, glyphCount)),
+  );
+  built.set(
+    'hhea',
+    patchTable(program, 'hhea', (view) => view.setUint16(34, glyphCount)),
+  );
   const post = program.tables.get('post');
   if (post !== undefined) {
     const header = program.file.slice(post.offset, post.offset + 32);
@@ -116,11 +125,7 @@ function componentsOf(program: TrueTypeProgram, gid: number): number[] {
   }
 }
 
-function buildGlyfAndLoca(
-  program: TrueTypeProgram,
-  kept: number[],
-  glyphCount: number,
-): { glyf: Uint8Array; loca: Uint8Array } {
+function buildGlyfAndLoca(program: TrueTypeProgram, kept: number[], glyphCount: number): { glyf: Uint8Array; loca: Uint8Array } {
   let size = 0;
   for (const gid of kept) size += pad4(program.loca[gid + 1]! - program.loca[gid]!);
   const glyf = new Uint8Array(size);
@@ -150,10 +155,7 @@ function buildHmtx(program: TrueTypeProgram, kept: number[], glyphCount: number)
   for (const gid of kept) {
     // Glyphs after the last long metric share its advance and store only their left side bearing.
     const advanceAt = program.hmtxOffset + 4 * Math.min(gid, longCount - 1);
-    const lsbAt =
-      gid < longCount
-        ? program.hmtxOffset + 4 * gid + 2
-        : program.hmtxOffset + 4 * longCount + 2 * (gid - longCount);
+    const lsbAt = gid < longCount ? program.hmtxOffset + 4 * gid + 2 : program.hmtxOffset + 4 * longCount + 2 * (gid - longCount);
     target.setUint16(4 * gid, source.getUint16(advanceAt));
     target.setInt16(4 * gid + 2, source.getInt16(lsbAt));
   }
@@ -204,10 +206,7 @@ function checksum(bytes: Uint8Array, offset: number, length: number): number {
   return sum;
 }
 
-function requireTable(
-  tables: Map<string, { offset: number; length: number }>,
-  tag: string,
-): { offset: number; length: number } {
+function requireTable(tables: Map<string, { offset: number; length: number }>, tag: string): { offset: number; length: number } {
   const table = tables.get(tag);
   if (table === undefined) throw new Error(`TrueType font has no '${tag}' table`);
   return table;

@@ -69,15 +69,7 @@ function drawMeta(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocument, top:
 }
 
 /** A party's address block; returns its height. */
-function drawParty(
-  canvas: PageCanvas,
-  ts: Typesetter,
-  heading: string,
-  party: InvoiceParty,
-  x: number,
-  width: number,
-  top: number,
-): number {
+function drawParty(canvas: PageCanvas, ts: Typesetter, heading: string, party: InvoiceParty, x: number, width: number, top: number): number {
   const box = { x, width, align: 'left' } as const;
   const labelStyle: TextStyle = { weight: 'bold', size: TYPE.label, gray: GRAY.muted };
   const nameStyle: TextStyle = { weight: 'bold', size: TYPE.party, gray: GRAY.text };

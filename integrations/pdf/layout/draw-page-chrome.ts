@@ -29,13 +29,7 @@ export function drawRunningHeader(flow: PageFlow, doc: InvoiceDocument): void {
 }
 
 /** Bottom of every page: invoice reference and "Page X of Y". */
-export function drawFooter(
-  canvas: PageCanvas,
-  ts: Typesetter,
-  doc: InvoiceDocument,
-  page: number,
-  pages: number,
-): void {
+export function drawFooter(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocument, page: number, pages: number): void {
   const style = { weight: 'regular', size: TYPE.small, gray: GRAY.muted } as const;
   canvas.line(PAGE.left, PAGE.footerRule, PAGE.right, PAGE.footerRule, 0.5, GRAY.rule);
   const top = PAGE.footerBaseline + TYPE.small * ASCENT;

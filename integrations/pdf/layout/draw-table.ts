@@ -93,10 +93,7 @@ export class FlowingTable {
       if (column.numeric) {
         const shaped = ts.shape(text, weight);
         const size = sizeToFit(ts, shaped, TYPE.body, TYPE.minAmount, width);
-        cell =
-          ts.widthOf(shaped, size) <= width
-            ? { lines: [shaped], size }
-            : { lines: fitText(ts, text, weight, size, width, 4), size };
+        cell = ts.widthOf(shaped, size) <= width ? { lines: [shaped], size } : { lines: fitText(ts, text, weight, size, width, 4), size };
       } else {
         const lines = text === '' ? [] : fitText(ts, text, weight, TYPE.body, width, column.maxLines);
         cell = { lines, size: TYPE.body };
@@ -128,10 +125,7 @@ export class FlowingTable {
       const cell = prepared.cells[i]!;
       let y = baseline;
       for (const line of cell.lines) {
-        const x =
-          column.align === 'right'
-            ? this.xs[i]! + column.width - CELL_PADDING_X - ts.widthOf(line, cell.size)
-            : this.xs[i]! + CELL_PADDING_X;
+        const x = column.align === 'right' ? this.xs[i]! + column.width - CELL_PADDING_X - ts.widthOf(line, cell.size) : this.xs[i]! + CELL_PADDING_X;
         canvas.text(x, y, line, cell.size, GRAY.text);
         y -= BODY_LEADING;
       }
@@ -163,10 +157,7 @@ export class FlowingTable {
       const width = column.width - 2 * CELL_PADDING_X;
       const [label] = fitText(ts, column.title, 'bold', TYPE.tableHeader, width, 1);
       if (label === undefined) continue;
-      const x =
-        column.align === 'right'
-          ? this.xs[i]! + column.width - CELL_PADDING_X - ts.widthOf(label, TYPE.tableHeader)
-          : this.xs[i]! + CELL_PADDING_X;
+      const x = column.align === 'right' ? this.xs[i]! + column.width - CELL_PADDING_X - ts.widthOf(label, TYPE.tableHeader) : this.xs[i]! + CELL_PADDING_X;
       canvas.text(x, baseline, label, TYPE.tableHeader, 0.15);
     }
     this.flow.y = top - HEADER_HEIGHT;

@@ -16,26 +16,13 @@ export interface TextBox {
 }
 
 /** Wraps `text` into `box` (at most `maxLines`) and returns the lines; nothing is drawn yet. */
-export function layoutLines(
-  ts: Typesetter,
-  text: string,
-  style: TextStyle,
-  width: number,
-  maxLines: number,
-): ShapedText[] {
+export function layoutLines(ts: Typesetter, text: string, style: TextStyle, width: number, maxLines: number): ShapedText[] {
   if (text === '') return [];
   return fitText(ts, text, style.weight, style.size, width, maxLines);
 }
 
 /** Draws lines whose first line's top is at `top`; returns the height used. */
-export function drawLines(
-  canvas: PageCanvas,
-  ts: Typesetter,
-  lines: readonly ShapedText[],
-  style: TextStyle,
-  box: TextBox,
-  top: number,
-): number {
+export function drawLines(canvas: PageCanvas, ts: Typesetter, lines: readonly ShapedText[], style: TextStyle, box: TextBox, top: number): number {
   const leading = style.size * LEADING;
   let baseline = top - style.size * ASCENT;
   for (const line of lines) {
@@ -47,15 +34,7 @@ export function drawLines(
 }
 
 /** Wraps and draws in one go; returns the height used. */
-export function drawWrapped(
-  canvas: PageCanvas,
-  ts: Typesetter,
-  text: string,
-  style: TextStyle,
-  box: TextBox,
-  top: number,
-  maxLines: number,
-): number {
+export function drawWrapped(canvas: PageCanvas, ts: Typesetter, text: string, style: TextStyle, box: TextBox, top: number, maxLines: number): number {
   return drawLines(canvas, ts, layoutLines(ts, text, style, box.width, maxLines), style, box, top);
 }
 

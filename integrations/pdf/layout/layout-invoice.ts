@@ -75,13 +75,7 @@ export function positionColumnWidth(flow: PageFlow, doc: InvoiceDocument): numbe
   return Math.max(22, Math.ceil(widest + 2 * CELL_PADDING_X + 1));
 }
 
-function lineRow(
-  line: InvoiceLine,
-  order: InvoiceOrder,
-  withOrder: boolean,
-  descriptionColumn: number,
-  startsOrder: boolean,
-): TableRow {
+function lineRow(line: InvoiceLine, order: InvoiceOrder, withOrder: boolean, descriptionColumn: number, startsOrder: boolean): TableRow {
   const cells = [String(line.position)];
   if (withOrder) cells.push(order.number);
   cells.push(line.sku, line.description, String(line.quantity), line.unitPrice, `${line.taxRate}%`, line.net);
@@ -90,12 +84,7 @@ function lineRow(
   return row;
 }
 
-function firstRowOf(
-  table: FlowingTable,
-  order: InvoiceOrder | undefined,
-  withOrder: boolean,
-  descriptionColumn: number,
-): PreparedRow | undefined {
+function firstRowOf(table: FlowingTable, order: InvoiceOrder | undefined, withOrder: boolean, descriptionColumn: number): PreparedRow | undefined {
   const line = order?.lines[0];
   return line && order ? table.prepare(lineRow(line, order, withOrder, descriptionColumn, false)) : undefined;
 }
@@ -157,13 +146,7 @@ function drawOrderSummary(flow: PageFlow, doc: InvoiceDocument): void {
   const table = new FlowingTable(flow, columns);
   const rows = doc.orders.map((order) =>
     table.prepare({
-      cells: [
-        order.number,
-        order.createdAt.slice(0, 10),
-        order.relatingTo ?? '',
-        String(order.lines.length),
-        order.net,
-      ],
+      cells: [order.number, order.createdAt.slice(0, 10), order.relatingTo ?? '', String(order.lines.length), order.net],
     }),
   );
   const ts = flow.tools.typesetter;

@@ -42,9 +42,7 @@ export async function writePdf(input: PdfInput): Promise<Uint8Array> {
   for (const page of input.pages) {
     const pageRef = context.nextRef();
     const body = typeof page.body === 'string' ? Buffer.from(page.body, 'latin1') : page.body;
-    const bodyRef = context.register(
-      context.stream(body, typeof page.body === 'string' ? {} : { Filter: 'FlateDecode' }),
-    );
+    const bodyRef = context.register(context.stream(body, typeof page.body === 'string' ? {} : { Filter: 'FlateDecode' }));
     const footerRef = context.register(context.stream(Buffer.from(page.footer, 'latin1')));
     context.assign(
       pageRef,

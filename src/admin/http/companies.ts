@@ -4,7 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { findSequence, listCompanyViews } from '../../db/companies-repo.js';
-import { integrationAsImport, listIntegrations, scheduleText, upcomingRunAt, type IntegrationRecord, type IntegrationType } from '../../db/integrations-repo.js';
+import {
+  integrationAsImport,
+  listIntegrations,
+  scheduleText,
+  upcomingRunAt,
+  type IntegrationRecord,
+  type IntegrationType,
+} from '../../db/integrations-repo.js';
 import { saveIntegration } from '../../import/save-integration.js';
 import type { AppContext } from '../../main.js';
 import { findVisibleCompany, scopeIds } from './auth.js';

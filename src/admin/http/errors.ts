@@ -38,7 +38,13 @@ export function sendError(err: FastifyError | Error, request: FastifyRequest, re
     const status = STATUS[err.code] ?? 500;
     if (status === 401) reply.header('www-authenticate', 'Bearer');
     if (status >= 500) request.log.error({ err }, 'request failed');
-    return reply.status(status).send(body(err.code, err.message, err.problems.map((p) => ({ path: p.path, message: p.message }))));
+    return reply.status(status).send(
+      body(
+        err.code,
+        err.message,
+        err.problems.map((p) => ({ path: p.path, message: p.message })),
+      ),
+    );
   }
   // Fastify's own refusals (malformed JSON, unsupported media type, body too large) are the client's to fix
   const statusCode = (err as FastifyError).statusCode;

@@ -27,7 +27,10 @@ export function registerInvoiceRoutes(app: FastifyInstance, ctx: AppContext): vo
     return (await loadInvoiceDocuments(db, [invoice.id])).get(invoice.id)!;
   };
   const sendFile = (reply: FastifyReply, bytes: Uint8Array, type: string, name: string) =>
-    reply.type(type).header('content-disposition', `attachment; filename="${name}"`).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    reply
+      .type(type)
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
   app.get('/invoices', async (request) => {
     const q = parseInput(listQuery, request.query);

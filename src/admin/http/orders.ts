@@ -16,26 +16,24 @@ const SORT = /^(createdAt|number)(?::(ASC|DESC))?$/i;
 const SORT_HELP = 'must be createdAt or number, optionally followed by :ASC or :DESC (e.g. createdAt:DESC)';
 
 /** `orderBy=createdAt:DESC`, repeated or comma-separated for several keys (`number:ASC,createdAt:DESC`). */
-const orderByParam = z
-  .union([z.string(), z.array(z.string())], { error: SORT_HELP })
-  .transform((v, ctx): OrderSort[] => {
-    const terms = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim());
-    const out: OrderSort[] = [];
-    for (const term of terms) {
-      const m = SORT.exec(term);
-      if (!m) {
-        ctx.addIssue({ code: 'custom', message: `${SORT_HELP}; got "${term}"` });
-        return z.NEVER;
-      }
-      const field = m[1]!.toLowerCase() === 'number' ? 'number' : 'createdAt';
-      if (out.some((s) => s.field === field)) {
-        ctx.addIssue({ code: 'custom', message: `names ${field} twice` });
-        return z.NEVER;
-      }
-      out.push({ field, direction: (m[2] ?? 'ASC').toUpperCase() === 'DESC' ? 'desc' : 'asc' });
+const orderByParam = z.union([z.string(), z.array(z.string())], { error: SORT_HELP }).transform((v, ctx): OrderSort[] => {
+  const terms = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim());
+  const out: OrderSort[] = [];
+  for (const term of terms) {
+    const m = SORT.exec(term);
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: `${SORT_HELP}; got "${term}"` });
+      return z.NEVER;
     }
-    return out;
-  });
+    const field = m[1]!.toLowerCase() === 'number' ? 'number' : 'createdAt';
+    if (out.some((s) => s.field === field)) {
+      ctx.addIssue({ code: 'custom', message: `names ${field} twice` });
+      return z.NEVER;
+    }
+    out.push({ field, direction: (m[2] ?? 'ASC').toUpperCase() === 'DESC' ? 'desc' : 'asc' });
+  }
+  return out;
+});
 
 const listQuery = z.strictObject({
   ...pageParams,

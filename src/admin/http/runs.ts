@@ -44,7 +44,13 @@ export function registerRunRoutes(app: FastifyInstance, ctx: AppContext): void {
     try {
       const report =
         body.as !== undefined
-          ? await runManual(deps, { companyCode: company.code, userEmail: body.as, dryRun: body.dryRun, includeErrors: body.includeErrors, from: body.from ?? null })
+          ? await runManual(deps, {
+              companyCode: company.code,
+              userEmail: body.as,
+              dryRun: body.dryRun,
+              includeErrors: body.includeErrors,
+              from: body.from ?? null,
+            })
           : await runCompanyIntegrations(deps, {
               companyCode: company.code,
               dryRun: body.dryRun,
