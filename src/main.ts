@@ -3,39 +3,20 @@
  * The only module that knows every concrete piece.
  */
 import type { Knex } from 'knex';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import { buildCli } from './admin/cli.js';
+import type { AppContext } from './admin/app-context.js';
 import { processIo, type Io } from './admin/output.js';
 import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
-import type { RunDeps } from './pipeline/run-company.js';
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
-import type { PdfRenderer, RenderedPdf } from '../integrations/pdf/render-invoice-pdf.js';
+import type { PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import type { Mailer } from '../integrations/pdf-emailer/index.js';
 import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
-import type { InvoiceDocument } from './domain/invoice-document.js';
-import { createOutbox, type ArtefactRenderer } from './pipeline/deliver-pending.js';
+import { createOutbox } from './pipeline/deliver-pending.js';
 import { shareSessions } from './scheduler/shared-sessions.js';
-
-export interface AppContext {
-  config: Config;
-  clock: Clock;
-  io: Io;
-  /** The database, connected and migrated on first use */
-  db(): Promise<Knex>;
-  /**
-   * What a run needs: the database, the clock and the outbox. With `shareSessions` (the scheduler), SFTP
-   * sessions are shared between runs until `closeSessions()` (or `close()`).
-   */
-  runDeps(options?: { shareSessions?: boolean }): Promise<RunDeps & { closeSessions(): Promise<void> }>;
-  /** Structured logs (pino, JSON lines) on standard error */
-  logger(): Logger;
-  /** The invoice artefacts, rendered exactly as deliveries render them */
-  artefacts(): ArtefactRenderer & { renderPdf(doc: InvoiceDocument): Promise<RenderedPdf> };
-  close(): Promise<void>;
-}
 
 export function createContext(io: Io, clock: Clock = systemClock): AppContext {
   const config = loadConfig(io.env, io.cwd);

@@ -10,7 +10,8 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from '../src/admin/http/create-server.js';
 import { fixedClock } from '../src/domain/clock.js';
-import { createContext, type AppContext } from '../src/main.js';
+import type { AppContext } from '../src/admin/app-context.js';
+import { createContext } from '../src/main.js';
 import { parseJsonOutput, runCli, startCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc } from './support/fixtures.js';

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { inputError } from '../domain/errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { formatTable, printJson } from './output.js';
 
 const STATUSES = ['pending', 'sending', 'sent', 'failed'];

@@ -11,7 +11,7 @@ import { inputError } from '../domain/errors.js';
 import { validateImportDocument } from '../import/read-import-files.js';
 import { loadImport } from '../import/load-import.js';
 import { runCompanyIntegrations, type RunReport } from '../pipeline/run-company.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { formatTable, printJson } from './output.js';
 
 /** demo/demo-data.json, found from the compiled file (dist/src/admin) or the source (src/admin) */

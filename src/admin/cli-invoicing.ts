@@ -9,7 +9,7 @@ import type { InvoiceDocument } from '../domain/invoice-document.js';
 import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { formatTable, printJson, runReportJson } from './output.js';
 
 function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AppError, inputError } from '../domain/errors.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { createServer } from './http/create-server.js';
 
 function parsePort(value: string): number {

@@ -8,7 +8,7 @@ import { findCompanyByCode } from '../db/companies-repo.js';
 import { generateApiToken, hashApiToken } from '../domain/api-token.js';
 import { AppError, inputError } from '../domain/errors.js';
 import { isSingleLine } from '../domain/text-rules.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { formatTable, printJson } from './output.js';
 
 export function registerTokenCommands(program: Command, ctx: AppContext): void {

@@ -9,7 +9,7 @@ import { inputError } from '../domain/errors.js';
 import { parseInstant } from '../domain/text-rules.js';
 import { runTick, type TickReport } from '../scheduler/tick.js';
 import { startWorker } from '../scheduler/worker.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { formatTable, printJson } from './output.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

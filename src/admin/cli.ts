@@ -8,7 +8,7 @@ import { inputError } from '../domain/errors.js';
 import { listOrders } from '../db/orders-repo.js';
 import { readImportFiles } from '../import/read-import-files.js';
 import { loadImport } from '../import/load-import.js';
-import type { AppContext } from '../main.js';
+import type { AppContext } from './app-context.js';
 import { createProgress, formatTable, printJson } from './output.js';
 import { registerInvoicingCommands } from './cli-invoicing.js';
 import { registerDeliveryCommands } from './cli-deliveries.js';

@@ -12,7 +12,7 @@ import { findCompanyByCode, listCompanyTree, type CompanyRecord } from '../../db
 import { hashApiToken } from '../../domain/api-token.js';
 import { selfAndDescendants } from '../../domain/company-tree.js';
 import { AppError } from '../../domain/errors.js';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { notFound } from './errors.js';
 
 export interface Scope {

@@ -13,7 +13,7 @@ import {
   type IntegrationType,
 } from '../../db/integrations-repo.js';
 import { saveIntegration } from '../../import/save-integration.js';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { findVisibleCompany, scopeIds } from './auth.js';
 import { notFound } from './errors.js';
 

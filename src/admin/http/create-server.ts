@@ -3,7 +3,7 @@
  * call `inject()` on it. Handlers parse input and call repositories and the pipeline, nothing more.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { registerAuth } from './auth.js';
 import { registerCompanyRoutes } from './companies.js';
 import { sendError, sendNotFound } from './errors.js';

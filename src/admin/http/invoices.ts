@@ -9,7 +9,7 @@ import { findCompanyByCode } from '../../db/companies-repo.js';
 import { inputError } from '../../domain/errors.js';
 import type { InvoiceDocument } from '../../domain/invoice-document.js';
 import { loadInvoiceDocuments } from '../../pipeline/load-invoice-document.js';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, seesCompanyId, type Scope } from './auth.js';
 import { notFound } from './errors.js';
 import { codeParam, pageParams, parseInput } from './input.js';

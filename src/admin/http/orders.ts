@@ -7,7 +7,7 @@ import { findCompanyByCode } from '../../db/companies-repo.js';
 import { findOrder, listOrders, type OrderSort } from '../../db/orders-repo.js';
 import { inputError } from '../../domain/errors.js';
 import { holdOrder, saveOrder, updateOrder } from '../../import/save-order.js';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, type Scope } from './auth.js';
 import { notFound } from './errors.js';
 import { booleanParam, codeParam, idParam, pageParams, parseInput } from './input.js';

@@ -8,7 +8,7 @@ import { findUserByEmail } from '../../db/companies-repo.js';
 import { listRuns } from '../../db/runs-repo.js';
 import { inputError } from '../../domain/errors.js';
 import { runCompanyIntegrations, runManual } from '../../pipeline/run-company.js';
-import type { AppContext } from '../../main.js';
+import type { AppContext } from '../app-context.js';
 import { runReportJson } from '../output.js';
 import { findVisibleCompany, seesCompanyId } from './auth.js';
 import { renamePaths } from './errors.js';
