@@ -67,6 +67,7 @@ export function buildBenchInvoice(options: BenchInvoiceOptions): InvoiceDocument
   const net = [...groups.values()].reduce((a, b) => a + b, 0);
   const tax = taxGroups.reduce((sum, group) => sum + Math.round(Number(group.tax) * 100), 0);
   return {
+    kind: 'invoice',
     number: options.number ?? 'SUPA-000100',
     issueDate: '2026-11-02',
     dueDate: '2026-12-02',

@@ -118,17 +118,15 @@ describe('a run killed inside its transaction', () => {
       env,
     );
     expect(load.code, load.stderr).toBe(0);
-    await t
-      .db('sequences')
-      .insert({
-        owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
-        prefix: 'SUPA-',
-        padding: 6,
-        next_value: 1,
-        issued: 0,
-        created_at: 0,
-        updated_at: 0,
-      });
+    await t.db('sequences').insert({
+      owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
+      prefix: 'SUPA-',
+      padding: 6,
+      next_value: 1,
+      issued: 0,
+      created_at: 0,
+      updated_at: 0,
+    });
 
     // Hold the sequence row so the run stops inside its transaction, having locked the company and
     // read the orders, waiting for its numbers: then kill it there.
@@ -224,17 +222,15 @@ describe('a load changing an order while a run invoices it (MariaDB)', () => {
       env,
     );
     expect(load.code, load.stderr).toBe(0);
-    await t
-      .db('sequences')
-      .insert({
-        owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
-        prefix: 'SUPA-',
-        padding: 6,
-        next_value: 1,
-        issued: 0,
-        created_at: 0,
-        updated_at: 0,
-      });
+    await t.db('sequences').insert({
+      owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
+      prefix: 'SUPA-',
+      padding: 6,
+      next_value: 1,
+      issued: 0,
+      created_at: 0,
+      updated_at: 0,
+    });
     const before = await t.db('orders').where('number', 'RETB-3').first('shipping_minor');
 
     // The run stops inside its transaction (orders locked and read), waiting for the sequence row

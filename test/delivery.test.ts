@@ -698,20 +698,16 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       const invoiceRows = (await t.db('invoices').orderBy('id').select('id', 'company_id')) as Array<{ id: number; company_id: number }>;
       expect(invoiceRows).toHaveLength(count);
       for (let i = 0; i < invoiceRows.length; i += 100) {
-        await t
-          .db('deliveries')
-          .insert(
-            invoiceRows
-              .slice(i, i + 100)
-              .map((r) => ({
-                invoice_id: r.id,
-                integration_id: integrationOf.get(Number(r.company_id))!,
-                status: 'pending',
-                attempts: 0,
-                created_at: AT,
-                updated_at: AT,
-              })),
-          );
+        await t.db('deliveries').insert(
+          invoiceRows.slice(i, i + 100).map((r) => ({
+            invoice_id: r.id,
+            integration_id: integrationOf.get(Number(r.company_id))!,
+            status: 'pending',
+            attempts: 0,
+            created_at: AT,
+            updated_at: AT,
+          })),
+        );
       }
 
       // An SMTP server that never answers: each attempt fails (retryable) and time runs on, so the first

@@ -1,5 +1,5 @@
 /**
- * The invoice as its artefacts (PDF, UBL XML, email) see it: everything already computed, every amount a
+ * The invoice (or credit note) as its artefacts (PDF, UBL XML, email) see it: everything already computed, every amount a
  * canonical decimal string. Renderers print it; they never recompute money.
  *
  * Amounts (`net`, `tax`, `total`, `shipping`, line `net`) always have exactly two decimals ("1234.50").
@@ -69,12 +69,11 @@ export interface InvoiceLogo {
 
 export type InvoiceLayout = 'combined' | 'individual';
 
-export interface InvoiceDocument {
+/** What an invoice and a credit note share: the parties, the lines and the totals, as printed. */
+interface BillingDocumentBase {
   number: string;
   /** YYYY-MM-DD, in the buyer's timezone */
   issueDate: string;
-  /** YYYY-MM-DD */
-  dueDate: string;
   /** ISO 4217 */
   currency: string;
   layout: InvoiceLayout;
@@ -87,10 +86,38 @@ export interface InvoiceDocument {
     termsDays: number;
   };
   logo: InvoiceLogo | null;
-  /** Orders in invoice order; their lines, concatenated, are the invoice lines */
+  /** Orders in document order; their lines, concatenated, are the document's lines */
   orders: InvoiceOrder[];
   taxGroups: TaxGroup[];
   net: string;
   tax: string;
   total: string;
 }
+
+export interface InvoiceDocument extends BillingDocumentBase {
+  kind: 'invoice';
+  /** YYYY-MM-DD */
+  dueDate: string;
+}
+
+/**
+ * A credit note (SPEC §8): credits all or part of one invoice, with the invoice's seller, buyer, currency
+ * and layout. Every amount is positive. Its lines are the credited invoice lines, each with:
+ *  - `position`: the line's position on the invoice (what `--line POS` names);
+ *  - `quantity`: the units this credit note credits;
+ *  - `shipping`: the order's shipping when this credit note credits it (it is credited with the line's last
+ *    unit), else null;
+ *  - `net`: what this credit note credits of the line. Amounts are rounded cumulatively (§8), so `net` can
+ *    differ from round(quantity × unitPrice, 2) + shipping by a cent; it is never negative.
+ * Tax groups likewise carry what this credit note credits per rate.
+ */
+export interface CreditNoteDocument extends BillingDocumentBase {
+  kind: 'credit-note';
+  /** The invoice it credits */
+  invoice: { number: string; issueDate: string };
+  /** Why it was issued: one line, 1–255 characters */
+  reason: string;
+}
+
+/** What is rendered and delivered: an invoice or a credit note. */
+export type BillingDocument = InvoiceDocument | CreditNoteDocument;

@@ -106,6 +106,7 @@ export async function assembleInvoiceDocuments(db: Knex, rows: InvoiceRows): Pro
     }
     for (const [order, net] of netByOrder) order.net = formatAmount(net);
     out.set(id, {
+      kind: 'invoice',
       number: inv.number as string,
       issueDate: inv.issue_date as string,
       dueDate: inv.due_date as string,

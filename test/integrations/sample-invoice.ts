@@ -95,6 +95,7 @@ export function buildSampleInvoice(options: SampleOptions = {}): InvoiceDocument
   });
 
   return {
+    kind: 'invoice',
     number: options.number ?? 'SUPA-000042',
     issueDate: options.issueDate ?? '2026-11-08',
     dueDate: options.dueDate ?? '2026-12-08',

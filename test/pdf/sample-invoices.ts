@@ -91,6 +91,7 @@ export function buildInvoice(options: SampleInvoiceOptions): InvoiceDocument {
   const net = taxGroups.reduce((sum, group) => sum + toUnits(group.net, 2), 0n);
   const tax = taxGroups.reduce((sum, group) => sum + toUnits(group.tax, 2), 0n);
   return {
+    kind: 'invoice',
     number: options.number ?? 'SUPA-000042',
     issueDate,
     dueDate: addDays(issueDate, termsDays),
