@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'eslint.config.js', 'src/admin/web/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './001-initial-schema.js';
 import * as runsByIntegration from './002-runs-by-integration.js';
+import * as adminSessions from './005-admin-sessions.js';
+import * as deliveryAttempts from './006-delivery-attempts.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +16,8 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001-initial-schema', initialSchema],
   ['002-runs-by-integration', runsByIntegration],
+  ['005-admin-sessions', adminSessions],
+  ['006-delivery-attempts', deliveryAttempts],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

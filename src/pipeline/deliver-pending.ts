@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import pLimit from 'p-limit';
 import type { DeliveryArtefacts, DeliverySession, IntegrationDriver } from '../../integrations/contract.js';
 import { valueById } from '../db/bulk-insert.js';
+import { insertDeliveryAttempts } from '../db/delivery-attempts-repo.js';
 import { chunk, dialectOf, inTransaction, retryOnConflict } from '../db/connect.js';
 import { renewEvery, type Renewal } from '../db/leases.js';
 import type { PdfEmailerSettings, XmlSftpSettings, IntegrationType } from '../db/integrations-repo.js';
@@ -143,7 +144,7 @@ const RECORD_GROUP_MS = 20;
  * once its claim expires, as after any crash between the server's answer and the record.)
  */
 function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => Promise<void> {
-  let queue: Array<{ id: number; receipt: string; resolve: () => void; reject: (err: unknown) => void }> = [];
+  let queue: Array<{ id: number; attempt: number; receipt: string; resolve: () => void; reject: (err: unknown) => void }> = [];
   let writing = false;
   let timer: NodeJS.Timeout | null = null;
   const writeQueued = async () => {
@@ -154,9 +155,8 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
       queue = queue.slice(items.length);
       const now = deps.clock.now();
       try {
-        await retryOnConflict(() =>
-          deps
-            .db('deliveries')
+        await inTransaction(deps.db, async (trx) => {
+          await trx('deliveries')
             .whereIn(
               'id',
               items.map((i) => i.id),
@@ -164,7 +164,7 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
             .update({
               status: 'sent',
               receipt: valueById(
-                deps.db,
+                trx,
                 items.map((i) => [i.id, i.receipt] as const),
               ),
               last_error: null,
@@ -172,8 +172,12 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
               claimed_until: null,
               next_attempt_at: null,
               updated_at: now,
-            }),
-        );
+            });
+          await insertDeliveryAttempts(
+            trx,
+            items.map((i) => ({ deliveryId: i.id, attempt: i.attempt, status: 'sent', detail: i.receipt, finishedAt: now })),
+          );
+        });
         for (const i of items) i.resolve();
       } catch (err) {
         for (const i of items) i.reject(err);
@@ -183,7 +187,7 @@ function createSentRecorder(deps: OutboxDeps): (c: Claimed, receipt: string) => 
   };
   return (c, receipt) =>
     new Promise<void>((resolve, reject) => {
-      queue.push({ id: c.id, receipt, resolve, reject });
+      queue.push({ id: c.id, attempt: c.attempts, receipt, resolve, reject });
       if (!writing && !timer) timer = setTimeout(() => void writeQueued(), RECORD_GROUP_MS);
     });
 }
@@ -192,18 +196,17 @@ async function recordFailure(deps: OutboxDeps, c: Claimed, outcome: { error: str
   const now = deps.clock.now();
   const again = outcome.retryable && c.attempts < deps.policy.maxAttempts;
   const nextAttemptAt = again ? now + nextAttemptDelayMs(c.attempts, deps.policy, deps.random ?? Math.random) : null;
-  await retryOnConflict(() =>
-    deps
-      .db('deliveries')
-      .where('id', c.id)
-      .update({
-        status: 'failed',
-        last_error: `${outcome.error}${again ? '' : outcome.retryable ? ` (gave up after ${c.attempts} attempts)` : ' (permanent failure: not retried)'}`,
-        next_attempt_at: nextAttemptAt,
-        claimed_until: null,
-        updated_at: now,
-      }),
-  );
+  const lastError = `${outcome.error}${again ? '' : outcome.retryable ? ` (gave up after ${c.attempts} attempts)` : ' (permanent failure: not retried)'}`;
+  await inTransaction(deps.db, async (trx) => {
+    await trx('deliveries').where('id', c.id).update({
+      status: 'failed',
+      last_error: lastError,
+      next_attempt_at: nextAttemptAt,
+      claimed_until: null,
+      updated_at: now,
+    });
+    await insertDeliveryAttempts(trx, [{ deliveryId: c.id, attempt: c.attempts, status: 'failed', detail: outcome.error, finishedAt: now }]);
+  });
   return 'failed';
 }
 

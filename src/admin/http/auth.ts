@@ -26,6 +26,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     scope: Scope;
   }
+  interface FastifyContextConfig {
+    /** false: the route does not take the API's Bearer token (the admin page signs in on its own; /healthz is open) */
+    apiAuth?: boolean;
+  }
 }
 
 export const seesCompanyId = (scope: Scope, id: number): boolean => scope.companies === null || scope.companies.ids.has(id);
@@ -39,8 +43,15 @@ const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message, 
 async function authenticate(db: Knex, header: string | undefined): Promise<Scope> {
   const match = /^Bearer +([A-Za-z0-9_\-.~+/=]{1,512})$/i.exec(header?.trim() ?? '');
   if (!match) throw unauthorized('an API token is required: send "Authorization: Bearer <token>" (create one with `oms-invoicing tokens create`)');
-  const token = await findApiTokenByHash(db, hashApiToken(match[1]!));
-  if (!token) throw unauthorized('unknown API token');
+  const scope = await scopeOfToken(db, hashApiToken(match[1]!));
+  if (!scope) throw unauthorized('unknown API token');
+  return scope;
+}
+
+/** What the token with this SHA-256 sees (the API and the admin page alike); null when there is no such token. */
+export async function scopeOfToken(db: Knex, sha256: string): Promise<Scope | null> {
+  const token = await findApiTokenByHash(db, sha256);
+  if (!token) return null;
   if (token.companyId === null) return { label: token.label, companies: null };
   // Computed on every request, so a company added below the token's company is visible at once
   const tree = await listCompanyTree(db);
@@ -51,6 +62,7 @@ async function authenticate(db: Knex, header: string | undefined): Promise<Scope
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.apiAuth === false) return;
     request.scope = await authenticate(await ctx.db(), request.headers.authorization);
     // Every later log line of this request (including fastify's "request completed") names the token
     request.log = request.log.child({ token: request.scope.label });

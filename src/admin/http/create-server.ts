@@ -10,6 +10,7 @@ import { sendError, sendNotFound } from './errors.js';
 import { registerInvoiceRoutes } from './invoices.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerRunRoutes } from './runs.js';
+import { registerAdminWeb } from '../web/register-admin-web.js';
 
 /** An order may have up to 10,000 items, a logo up to 2 MB: 16 MiB leaves room for both. */
 const BODY_LIMIT = 16 * 1024 * 1024;
@@ -24,5 +25,6 @@ export function createServer(ctx: AppContext): FastifyInstance {
   registerCompanyRoutes(app, ctx);
   registerInvoiceRoutes(app, ctx);
   registerRunRoutes(app, ctx);
+  registerAdminWeb(app, ctx);
   return app;
 }
