@@ -347,6 +347,17 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     }
     const signOut = await page.request.post(`${serve.url}/admin/sign-out`, { form: {} });
     expect(signOut.status()).toBe(403);
+    // `Origin: null` (what a browser sends from a page with `Referrer-Policy: no-referrer`) is refused
+    // unless the browser also says the form came from this origin
+    const opaque = await page.request.post(`${serve.url}/admin/companies/RETB/runs`, { form: { _csrf: csrf }, headers: { origin: 'null' } });
+    expect(opaque.status()).toBe(403);
+    expect(await runCount()).toBe(runs);
+    const ownForm = await page.request.post(`${serve.url}/admin/companies/RETB/runs`, {
+      form: { _csrf: csrf },
+      headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    });
+    expect(ownForm.status()).toBe(200);
+    expect(await runCount()).toBe(runs + 1);
 
     // A page on another site posts a form at the admin page, with a valid CSRF token even
     const attacker = http.createServer((_req, res) => {
@@ -368,7 +379,7 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     } finally {
       attacker.close();
     }
-    expect(await runCount()).toBe(runs);
+    expect(await runCount()).toBe(runs + 1);
     // Still signed in: the refused sign-out did nothing
     await page.goto(`${serve.url}/admin/companies`);
     expect(page.url()).toBe(`${serve.url}/admin/companies`);

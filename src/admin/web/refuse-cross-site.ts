@@ -1,7 +1,8 @@
 /**
  * Forms that change something must come from this site's own pages. Beyond the CSRF token, a request
  * whose browser says it came from another site (Sec-Fetch-Site) or from another origin (Origin) is
- * refused before anything runs.
+ * refused before anything runs. Clients that send neither header (scripts, old browsers) are left to
+ * the CSRF token and the SameSite=Strict cookies.
  */
 import type { FastifyRequest } from 'fastify';
 import { RefusedRequest } from './page-errors.js';
@@ -19,8 +20,14 @@ function originHost(origin: string): string | null {
 
 export function refuseCrossSite(request: FastifyRequest): void {
   const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') throw refused();
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refused();
   const origin = request.headers.origin;
   if (origin === undefined) return;
+  // A page served with `Referrer-Policy: no-referrer` (helmet's default) makes the browser send
+  // `Origin: null` even on its own forms; Sec-Fetch-Site, which it also sends, has decided then
+  if (origin === 'null') {
+    if (site === undefined) throw refused();
+    return;
+  }
   if (originHost(origin) !== request.host) throw refused();
 }
