@@ -18,7 +18,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/index.js';
 import { connectDatabase } from '../src/db/connect.js';
-import { invoiceCompany } from '../src/pipeline/invoice-company.js';
+import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
 import { startSmtpServer, startSshd } from './support-servers.js';
@@ -115,7 +115,6 @@ export async function runWorkerBench(
             mode: 'auto',
             asOf,
             rules: { includeErrors: false, startingFrom: null },
-            dryRun: false,
             runId: null,
             now: asOf,
           });

@@ -23,7 +23,8 @@
 import { createHash } from 'node:crypto';
 import type { InvoiceDocument } from '../src/domain/invoice-document.js';
 
-export type IntegrationType = 'pdf-emailer' | 'xml-sftp';
+export type { IntegrationType } from '../src/domain/integration-settings.js';
+import type { IntegrationType } from '../src/domain/integration-settings.js';
 
 export interface DeliveryArtefacts {
   pdf: () => Promise<Uint8Array>;

@@ -15,7 +15,7 @@ import { pino, type Logger } from 'pino';
 import type { PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import type { Mailer } from '../integrations/pdf-emailer/index.js';
 import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
-import { createOutbox } from './pipeline/deliver-pending.js';
+import { createOutbox } from './pipeline/outbox.js';
 import { shareSessions } from './scheduler/shared-sessions.js';
 
 export function createContext(io: Io, clock: Clock = systemClock): AppContext {

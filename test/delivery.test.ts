@@ -18,7 +18,7 @@ import { findFreePort, startSmtpServer, type ReceivedMail, type TestSmtpServer }
 import { validateInvoices } from './integrations/einvoice-validator.js';
 import type { DeliverySession, IntegrationDriver } from '../integrations/contract.js';
 import { DeliveryError } from '../src/domain/errors.js';
-import { createOutbox } from '../src/pipeline/deliver-pending.js';
+import { createOutbox } from '../src/pipeline/outbox.js';
 import { filenameOf, leafParts, parseMime } from './integrations/parse-mime.js';
 
 const AT = Date.parse('2026-11-21T12:00:00Z');

@@ -3,15 +3,12 @@
  * process), so opening one is free; the composition root closes the Mailer at shutdown.
  */
 import { DeliveryError } from '../../src/domain/errors.js';
+import type { PdfEmailerSettings } from '../../src/domain/integration-settings.js';
 import type { DeliverySession, IntegrationDriver } from '../contract.js';
 import { composeInvoiceEmail, parseAddressList } from './compose-invoice-email.js';
 import type { Mailer } from './mailer.js';
 
-/** The integration's stored settings (SPEC §4) */
-export interface PdfEmailerSettings {
-  emailTo: string;
-  emailBcc: string | null;
-}
+export type { PdfEmailerSettings };
 
 export interface PdfEmailerDriverDeps {
   mailer: Mailer;

@@ -4,19 +4,12 @@
  */
 import { posix } from 'node:path';
 import { DeliveryError } from '../../src/domain/errors.js';
+import type { XmlSftpSettings } from '../../src/domain/integration-settings.js';
 import { safeFileStem, type DeliverySession, type IntegrationDriver } from '../contract.js';
 import { openDropSession, type DropOptions, type DropSession } from './drop-session.js';
 import { describeDropTarget, parseDropTarget } from './drop-target.js';
 
-/** The integration's stored settings (SPEC §4) */
-export interface XmlSftpSettings {
-  target: string;
-  privateKeyFile: string | null;
-  /** The NAME of the environment variable holding the password */
-  passwordEnv: string | null;
-  hostKeySha256: string | null;
-  includePdf: boolean;
-}
+export type { XmlSftpSettings };
 
 export interface XmlSftpDriverDeps {
   /** Resolves `passwordEnv`; the composition root passes `(name) => process.env[name]` */

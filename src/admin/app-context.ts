@@ -9,8 +9,8 @@ import type { Config } from '../../config/index.js';
 import type { RenderedPdf } from '../../integrations/pdf/render-invoice-pdf.js';
 import type { Clock } from '../domain/clock.js';
 import type { InvoiceDocument } from '../domain/invoice-document.js';
-import type { ArtefactRenderer } from '../pipeline/deliver-pending.js';
-import type { RunDeps } from '../pipeline/run-company.js';
+import type { ArtefactRenderer } from '../pipeline/outbox.js';
+import type { RunDeps } from '../pipeline/run-integrations.js';
 import type { Io } from './output.js';
 
 export interface AppContext {

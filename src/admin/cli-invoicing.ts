@@ -4,8 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadInvoiceDocumentByNumber } from '../pipeline/load-invoice-document.js';
+import { loadInvoiceDocumentByNumber } from '../pipeline/invoice-documents.js';
 import type { InvoiceDocument } from '../domain/invoice-document.js';
+import { findCompanyByCode } from '../db/companies-repo.js';
 import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
@@ -82,7 +83,7 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
     .option('--json', 'machine-readable output')
     .action(async (opts: { company?: string; json?: boolean }) => {
       const db = await ctx.db();
-      if (opts.company !== undefined && !(await db('companies').where('code', opts.company).first('id'))) {
+      if (opts.company !== undefined && !(await findCompanyByCode(db, opts.company))) {
         throw inputError([{ path: '--company', message: `unknown company "${opts.company}"` }]);
       }
       const list = await listInvoices(db, opts.company !== undefined ? { company: opts.company } : {});

@@ -2,30 +2,11 @@
  * Companies, their ancestry, users and sequences as the pipeline needs them.
  */
 import type { Knex } from 'knex';
-import type { InvoiceLayout, InvoiceParty, PostalAddress } from '../domain/invoice-document.js';
+import type { CompanyRecord } from '../domain/company.js';
+import type { InvoiceLayout, PostalAddress } from '../domain/invoice-document.js';
+import { chunk } from './connect.js';
 
-export interface CompanyRecord {
-  id: number;
-  code: string;
-  name: string;
-  type: 'admin' | 'supplier' | 'dropship' | 'self_fulfilment';
-  parentId: number | null;
-  timezone: string;
-  email: string | null;
-  vatNumber: string | null;
-  endpoint: { scheme: string; id: string } | null;
-  address: PostalAddress | null;
-  sharedSequence: boolean;
-  invoicing: {
-    currency: string | null;
-    paymentTermsDays: number;
-    paymentDetails: string | null;
-    iban: string | null;
-    bic: string | null;
-    logoSha256: string | null;
-    layout: InvoiceLayout;
-  };
-}
+export type { CompanyRecord };
 
 type Row = Record<string, unknown>;
 
@@ -81,20 +62,24 @@ export async function findUserByEmail(db: Knex, email: string): Promise<{ id: nu
   return { id: Number(row.id), email: row.email as string, primaryCompanyId: row.primary_company_id === null ? null : Number(row.primary_company_id) };
 }
 
+/** Companies by code, in one query per 500 codes. */
+export async function findCompaniesByCodes(db: Knex, codes: readonly string[]): Promise<Map<string, CompanyRecord>> {
+  const out = new Map<string, CompanyRecord>();
+  for (const part of chunk([...new Set(codes)], 500)) {
+    const query = db('companies').select('*');
+    if (part.length === 1) query.where('code', part[0]!);
+    else query.whereIn('code', part);
+    for (const row of (await query) as Row[]) {
+      const company = toCompanyRecord(row);
+      out.set(company.code, company);
+    }
+  }
+  return out;
+}
+
 export async function findCompanyById(db: Knex, id: number): Promise<CompanyRecord | null> {
   const row = (await db('companies').where('id', id).first()) as Row | undefined;
   return row ? toCompanyRecord(row) : null;
-}
-
-export function toParty(c: CompanyRecord): InvoiceParty {
-  return {
-    code: c.code,
-    name: c.name,
-    email: c.email,
-    vatNumber: c.vatNumber,
-    endpoint: c.endpoint,
-    address: c.address ?? { lines: [], city: '', postcode: '', country: '' },
-  };
 }
 
 /** Every company's id, code and parent: the tree API scopes are computed on. */

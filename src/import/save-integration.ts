@@ -4,7 +4,8 @@
  */
 import type { Knex } from 'knex';
 import { findCompanyByCode } from '../db/companies-repo.js';
-import { integrationAsImport, listIntegrations, type IntegrationRecord, type IntegrationType } from '../db/integrations-repo.js';
+import { integrationAsImport, listIntegrations, type IntegrationRecord } from '../db/integrations-repo.js';
+import type { IntegrationType } from '../domain/integration-settings.js';
 import { AppError, inputError } from '../domain/errors.js';
 import { integrationSchema } from './import-schema.js';
 import { loadImport } from './load-import.js';

@@ -4,14 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { findSequence, listCompanyViews } from '../../db/companies-repo.js';
-import {
-  integrationAsImport,
-  listIntegrations,
-  scheduleText,
-  upcomingRunAt,
-  type IntegrationRecord,
-  type IntegrationType,
-} from '../../db/integrations-repo.js';
+import { integrationAsImport, listIntegrations, scheduleText, upcomingRunAt, type IntegrationRecord } from '../../db/integrations-repo.js';
+import type { IntegrationType } from '../../domain/integration-settings.js';
 import { saveIntegration } from '../../import/save-integration.js';
 import type { AppContext } from '../app-context.js';
 import { findVisibleCompany, scopeIds } from './auth.js';

@@ -8,7 +8,7 @@ import { countInvoices, findInvoiceByNumber, listInvoices } from '../../db/invoi
 import { findCompanyByCode } from '../../db/companies-repo.js';
 import { inputError } from '../../domain/errors.js';
 import type { InvoiceDocument } from '../../domain/invoice-document.js';
-import { loadInvoiceDocuments } from '../../pipeline/load-invoice-document.js';
+import { loadInvoiceDocuments } from '../../pipeline/invoice-documents.js';
 import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, seesCompanyId, type Scope } from './auth.js';
 import { notFound } from './errors.js';
