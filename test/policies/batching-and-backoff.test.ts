@@ -24,23 +24,22 @@ const company = (id: number, code: string): CompanyRecord => ({
   invoicing: { currency: 'GBP', paymentTermsDays: 30, paymentDetails: null, iban: null, bic: null, logoSha256: null, layout: 'combined' },
 });
 
-const integration = (id: number, companyCode: string, type: IntegrationRecord['type'] = 'pdf-emailer'): IntegrationRecord =>
-  ({
-    id,
-    companyId: id,
-    companyCode,
-    timezone: 'Europe/London',
-    enabled: true,
-    includeOrdersWithErrors: false,
-    startingFrom: null,
-    schedule: null,
-    nextInvoiceAt: 0,
-    lastRunAt: null,
-    lastResult: null,
-    ...(type === 'pdf-emailer'
-      ? { type, settings: { emailTo: 'ap@x.example', emailBcc: null } }
-      : { type, settings: { target: 'file:///tmp', privateKeyFile: null, passwordEnv: null, hostKeySha256: null, includePdf: false } }),
-  });
+const integration = (id: number, companyCode: string, type: IntegrationRecord['type'] = 'pdf-emailer'): IntegrationRecord => ({
+  id,
+  companyId: id,
+  companyCode,
+  timezone: 'Europe/London',
+  enabled: true,
+  includeOrdersWithErrors: false,
+  startingFrom: null,
+  schedule: null,
+  nextInvoiceAt: 0,
+  lastRunAt: null,
+  lastResult: null,
+  ...(type === 'pdf-emailer'
+    ? { type, settings: { emailTo: 'ap@x.example', emailBcc: null } }
+    : { type, settings: { target: 'file:///tmp', privateKeyFile: null, passwordEnv: null, hostKeySha256: null, includePdf: false } }),
+});
 
 const partiesUnder = (ownerId: number, buyer: CompanyRecord): RunParties => {
   const owner = company(ownerId, `OWNER${ownerId}`);
