@@ -28,7 +28,8 @@ import type { Io } from '../src/admin/output.js';
 import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { loadInvoiceDocuments } from '../src/pipeline/invoice-documents.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
-import { startSmtpServer, startSshd, type TestSmtpServer, type TestSshd } from './support-servers.js';
+import { startSmtpServer, type TestSmtpServer } from './servers/smtp-server.js';
+import { startSshd, type TestSshd } from './servers/sshd.js';
 import { freshDatabaseUrl, round, tempDir } from './support.js';
 
 const INVOICES = 1000;
@@ -152,7 +153,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       if (pending !== 2 * INVOICES) throw new Error(`expected ${2 * INVOICES} pending deliveries, found ${pending}`);
 
       // The renderer's one-off start (loading its modules and fonts, ≈0.4 s) is not part of the pass
-      const [firstId] = ((await db('invoices').orderBy('id').limit(1).select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
+      const [firstId] = (await db('invoices').orderBy('id').limit(1).select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
       await ctx.artefacts().renderPdf((await loadInvoiceDocuments(db, [firstId!])).get(firstId!)!);
 
       log(`outbox: ${pending} deliveries…`);
@@ -187,7 +188,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       }
 
       // The peer: the same messages and files, sent raw
-      const ids = ((await db('invoices').orderBy('id').select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
+      const ids = (await db('invoices').orderBy('id').select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
       const docs = [...(await loadInvoiceDocuments(db, ids)).values()];
       const messages = docs.map((doc) => {
         const pdf = fs.readFileSync(path.join(dirs[Number(doc.buyer.code.slice(3)) - 1]!, `${doc.number}.pdf`));
@@ -229,7 +230,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
 /** OMS_BENCH_PROFILE=FILE writes a CPU profile of the timed part (open it in Chrome DevTools) */
 async function startProfile(): Promise<{ stop(): Promise<void> }> {
   const file = process.env.OMS_BENCH_PROFILE;
-  if (!file) return { stop: async () => undefined };
+  if (!file) return { stop: () => Promise.resolve() };
   const session = new inspector.Session();
   session.connect();
   await session.post('Profiler.enable');

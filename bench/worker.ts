@@ -21,7 +21,8 @@ import { connectDatabase } from '../src/db/connect.js';
 import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
-import { startSmtpServer, startSshd } from './support-servers.js';
+import { startSmtpServer } from './servers/smtp-server.js';
+import { startSshd } from './servers/sshd.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
 
 const AT = '2026-11-21T12:00:00Z';

@@ -63,7 +63,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         import('../integrations/xml-sftp/index.js'),
       ]);
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
-      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name] });
+      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name], claimSeconds: config.worker.leaseSeconds });
       // Email sessions are free (one SMTP pool per process); an SFTP session is a login worth keeping
       const sharedSftp = options.shareSessions ? shareSessions(xmlSftp) : null;
       if (sharedSftp) sharedDrivers.push(sharedSftp);
