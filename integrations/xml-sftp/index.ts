@@ -1,4 +1,4 @@
-export { buildUblInvoice } from './build-ubl-invoice.js';
+export { buildUblCreditNote, buildUblDocument, buildUblInvoice } from './build-ubl-document.js';
 export { openDropSession, safeFileName, type DropOptions, type DropSession } from './drop-session.js';
 export { describeDropTarget, parseDropTarget, type DropTarget } from './drop-target.js';
 export { fingerprintHostKey, parseHostKeySha256 } from './host-key.js';
