@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
-import { lineColumns } from '../../integrations/pdf/layout/layout-invoice.js';
+import { lineColumns } from '../../integrations/pdf/layout/layout-document.js';
 import { PAGE } from '../../integrations/pdf/layout/theme.js';
 import { createPdfRenderer, type PdfRenderer } from '../../integrations/pdf/render-invoice-pdf.js';
 import { expectedRows, parseLineRows, squeeze } from './invoice-text.js';
