@@ -7,7 +7,7 @@ import { DeliveryError } from '../../src/domain/errors.js';
 import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract.js';
 import { buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleInvoice } from '../../bench/sample-documents.js';
 
 let sshd: TestSshd;
 const secrets: Record<string, string> = {};
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function artefactsFor(doc = buildSampleInvoice()): DeliveryArtefacts {
-  return { pdf: async () => fakePdf, xml: () => buildUblInvoice(doc) };
+  return { pdf: () => Promise.resolve(fakePdf), xml: () => buildUblInvoice(doc) };
 }
 
 function keySettings(dir: string, overrides: Partial<XmlSftpSettings> = {}): XmlSftpSettings {
@@ -163,7 +163,7 @@ describe('xml-sftp over real OpenSSH', () => {
       await session.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    console.info(`sftp: 1000 sequential uploads of ${xml.length} B over one connection in ${seconds.toFixed(2)} s (${Math.round(1000 / seconds)}/s)`);
+    process.stdout.write(`sftp: 1000 sequential uploads of ${xml.length} B over one connection in ${seconds.toFixed(2)} s (${Math.round(1000 / seconds)}/s)\n`);
 
     const names = await readdir(dir);
     expect(names).toHaveLength(1000);

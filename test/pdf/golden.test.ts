@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
 import { createPdfRenderer } from '../../integrations/pdf/render-invoice-pdf.js';
 import { pdfText, writeTempPdf } from './poppler.js';
-import { goldenCombinedInvoice, goldenIndividualInvoice } from './sample-invoices.js';
+import { goldenCombinedInvoice, goldenIndividualInvoice } from '../../bench/sample-documents.js';
 
 /**
  * The text of two small invoices, as `pdftotext -layout` reads it, kept under review in golden/.
