@@ -19,7 +19,8 @@ import { formatAmount, lineNetMinor, parseAmount, parseTaxRate, parseUnitPrice, 
  *  - `buildPdfSampleInvoice`: a Polish seller to a Greek buyer with Cyrillic and Greek names, in EUR, with a
  *    logo and shipping on every order (the PDF tests and their golden text);
  *  - `buildBenchInvoice`: N lines from a small catalogue (the PDF benchmark).
- * `buildSampleCreditNote` credits all or some lines of any of them.
+ * `buildSampleCreditNote` credits all or some lines of any of them. Named samples below are the invoices
+ * several suites share.
  */
 
 export interface SampleItem {
@@ -110,26 +111,30 @@ const GB_SAMPLE: SampleDefaults = {
   ],
 };
 
+const lodzSeller: InvoiceParty = {
+  code: 'SUPA',
+  name: 'Hurtownia Łódź Sp. z o.o.',
+  email: 'księgowość@hurtownia-lodz.example',
+  vatNumber: 'PL5250001009',
+  endpoint: { scheme: '9945', id: 'PL5250001009' },
+  address: { lines: ['ul. Piotrkowska 104', 'Budynek Ż, lokal 12'], city: 'Łódź', postcode: '90-926', country: 'PL' },
+};
+
+const athensBuyer: InvoiceParty = {
+  code: 'RETB',
+  name: 'Жарков и партнёры ООО',
+  email: 'accounts@zharkov.example',
+  vatNumber: 'EL094014201',
+  endpoint: { scheme: '0088', id: '5790000435951' },
+  address: { lines: ['Οδός Ερμού 12', 'Ελληνικά Γραφεία, 3ος όροφος'], city: 'Αθήνα', postcode: '105 63', country: 'GR' },
+};
+
 const PDF_SAMPLE: SampleDefaults = {
   number: 'SUPA-000042',
   currency: 'EUR',
   issueDate: '2026-11-02',
-  seller: {
-    code: 'SUPA',
-    name: 'Hurtownia Łódź Sp. z o.o.',
-    email: 'księgowość@hurtownia-lodz.example',
-    vatNumber: 'PL5250001009',
-    endpoint: { scheme: '9945', id: 'PL5250001009' },
-    address: { lines: ['ul. Piotrkowska 104', 'Budynek Ż, lokal 12'], city: 'Łódź', postcode: '90-926', country: 'PL' },
-  },
-  buyer: {
-    code: 'RETB',
-    name: 'Жарков и партнёры ООО',
-    email: 'accounts@zharkov.example',
-    vatNumber: 'EL094014201',
-    endpoint: { scheme: '0088', id: '5790000435951' },
-    address: { lines: ['Οδός Ερμού 12', 'Ελληνικά Γραφεία, 3ος όροφος'], city: 'Αθήνα', postcode: '105 63', country: 'GR' },
-  },
+  seller: lodzSeller,
+  buyer: athensBuyer,
   payment: {
     details: 'Bank Polska Kasa Opieki S.A., ul. Grzybowska 53/57, Warszawa. Please quote the invoice number.',
     iban: 'PL61109010140000071219812874',
@@ -146,22 +151,8 @@ const BENCH_SAMPLE: SampleDefaults = {
   number: 'SUPA-000100',
   currency: 'EUR',
   issueDate: '2026-11-02',
-  seller: {
-    code: 'SUPA',
-    name: 'Hurtownia Łódź Sp. z o.o.',
-    email: 'faktury@hurtownia.example',
-    vatNumber: 'PL5250001009',
-    endpoint: null,
-    address: { lines: ['ul. Piotrkowska 104'], city: 'Łódź', postcode: '90-926', country: 'PL' },
-  },
-  buyer: {
-    code: 'RETB',
-    name: 'Жарков и партнёры ООО',
-    email: 'accounts@zharkov.example',
-    vatNumber: 'EL094014201',
-    endpoint: null,
-    address: { lines: ['Οδός Ερμού 12'], city: 'Αθήνα', postcode: '105 63', country: 'GR' },
-  },
+  seller: { ...lodzSeller, email: 'faktury@hurtownia.example', endpoint: null, address: { ...lodzSeller.address, lines: ['ul. Piotrkowska 104'] } },
+  buyer: { ...athensBuyer, endpoint: null, address: { ...athensBuyer.address, lines: ['Οδός Ερμού 12'] } },
   payment: {
     details: 'Bank Polska Kasa Opieki S.A., Warszawa. Please quote the invoice number.',
     iban: 'PL61109010140000071219812874',
@@ -322,6 +313,72 @@ function unitPriceOf(text: string): number {
 
 function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+// ---- the UBL tests' invoices ----
+
+/** French seller, Belgian buyer without an endpoint (its VAT number gives one), EUR, four rates, shipping on two orders. */
+export function sampleSeveralRatesInvoice(): InvoiceDocument {
+  return buildSampleInvoice({
+    number: 'SUPF-000001',
+    currency: 'EUR',
+    seller: {
+      code: 'SUPF',
+      name: 'Fournisseur Français SARL',
+      vatNumber: 'FR40303265045',
+      endpoint: { scheme: '0088', id: '5790000435975' },
+      address: { lines: ['12 rue de la Paix', 'Bâtiment B', 'Étage 3'], city: 'Paris', postcode: '75002', country: 'FR' },
+    },
+    buyer: {
+      code: 'RETBE',
+      name: 'Détaillant Belge SA',
+      vatNumber: 'BE0123456749',
+      endpoint: null,
+      address: { lines: ['Rue Neuve 1'], city: 'Bruxelles', postcode: '1000', country: 'BE' },
+    },
+    payment: { iban: 'FR7630006000011234567890189', bic: 'AGRIFRPP', details: null },
+    orders: [
+      {
+        number: 'O-1',
+        shipping: '6.90',
+        items: [
+          { quantity: 3, unitPrice: '12.00', taxRate: '20' },
+          { quantity: 2, unitPrice: '4.35', taxRate: '5.5' },
+          { quantity: 1, unitPrice: '8.80', taxRate: '10' },
+        ],
+      },
+      {
+        number: 'O-2',
+        shipping: '2.10',
+        items: [
+          { quantity: 4, unitPrice: '9.99', taxRate: '0' },
+          { quantity: 1, unitPrice: '15.00', taxRate: '20' },
+        ],
+      },
+    ],
+  });
+}
+
+/** Polish seller, buyer in Tokyo with a Cyrillic and Japanese name and no VAT number, PLN, 23 %. */
+export function sampleUnicodeInvoice(): InvoiceDocument {
+  return buildSampleInvoice({
+    number: 'ŁDZ-000001',
+    currency: 'PLN',
+    seller: {
+      code: 'LODZ',
+      name: 'Łódź Trading Sp. z o.o.',
+      vatNumber: 'PL5260001246',
+      address: { lines: ['ul. Piotrkowska 1'], city: 'Łódź', postcode: '90-001', country: 'PL' },
+    },
+    buyer: {
+      code: 'ZHAR',
+      name: 'Жарков и партнёры 東京',
+      vatNumber: null,
+      address: { lines: ['丸の内1-1'], city: '東京', postcode: '100-0005', country: 'JP' },
+    },
+    payment: { iban: 'PL61109010140000071219812874', bic: null, details: 'Przelew — «Жарков» 東京' },
+    orders: [{ number: 'Z-1', shipping: null, items: [{ description: 'Чай зелёный 緑茶 “premium”', quantity: 2, unitPrice: '19.90', taxRate: '23' }] }],
+  });
 }
 
 // ---- the PDF tests' invoices ----

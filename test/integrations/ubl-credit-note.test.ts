@@ -1,12 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CreditNoteDocument, InvoiceDocument } from '../../src/domain/invoice-document.js';
 import { formatAmount, lineNetMinor, parseAmount, parseTaxRate, parseUnitPrice, taxMinor } from '../../src/domain/money.js';
 import { buildUblCreditNote, buildUblDocument, buildUblInvoice } from '../../integrations/xml-sftp/index.js';
-import { buildSampleCreditNote, buildSampleInvoice, type SampleCreditLine } from '../../bench/sample-documents.js';
-import { validateInvoices, type ValidationReport } from './einvoice-validator.js';
+import {
+  buildSampleCreditNote,
+  buildSampleInvoice,
+  sampleSeveralRatesInvoice,
+  sampleUnicodeInvoice,
+  type SampleCreditLine,
+} from '../../bench/sample-documents.js';
+import { validateXmlDocuments, type ValidationReport } from './einvoice-validator.js';
 
 /**
  * UBL 2.1 CreditNotes checked by shared/einvoice/validate (XSD + EN 16931 + Peppol BIS 3), all in one
@@ -14,46 +17,7 @@ import { validateInvoices, type ValidationReport } from './einvoice-validator.js
  * cumulatively as SPEC §8 says, so that single credit notes come out a cent off round(qty × price).
  */
 
-const frenchSeller = {
-  code: 'SUPF',
-  name: 'Fournisseur Français SARL',
-  vatNumber: 'FR40303265045',
-  endpoint: { scheme: '0088', id: '5790000435975' },
-  address: { lines: ['12 rue de la Paix', 'Bâtiment B'], city: 'Paris', postcode: '75002', country: 'FR' },
-};
-
-const severalRates = buildSampleInvoice({
-  number: 'SUPF-000001',
-  currency: 'EUR',
-  seller: frenchSeller,
-  buyer: {
-    code: 'RETBE',
-    name: 'Détaillant Belge SA',
-    vatNumber: 'BE0123456749',
-    endpoint: null,
-    address: { lines: ['Rue Neuve 1'], city: 'Bruxelles', postcode: '1000', country: 'BE' },
-  },
-  payment: { iban: 'FR7630006000011234567890189', bic: 'AGRIFRPP', details: null },
-  orders: [
-    {
-      number: 'O-1',
-      shipping: '6.90',
-      items: [
-        { quantity: 3, unitPrice: '12.00', taxRate: '20' },
-        { quantity: 2, unitPrice: '4.35', taxRate: '5.5' },
-        { quantity: 1, unitPrice: '8.80', taxRate: '10' },
-      ],
-    },
-    {
-      number: 'O-2',
-      shipping: '2.10',
-      items: [
-        { quantity: 4, unitPrice: '9.99', taxRate: '0' },
-        { quantity: 1, unitPrice: '15.00', taxRate: '20' },
-      ],
-    },
-  ],
-});
+const severalRates = sampleSeveralRatesInvoice();
 
 /** Lines whose partial credits round away from round(qty × price): 0.3333 × 3 = 1.00, 0.005 × 2 = 0.01, a one-cent line of 3 units */
 const awkwardPrices = buildSampleInvoice({
@@ -87,25 +51,6 @@ const manyLines = buildSampleInvoice({
   })),
 });
 
-const unicodeInvoice = buildSampleInvoice({
-  number: 'ŁDZ-000001',
-  currency: 'PLN',
-  seller: {
-    code: 'LODZ',
-    name: 'Łódź Trading Sp. z o.o.',
-    vatNumber: 'PL5260001246',
-    address: { lines: ['ul. Piotrkowska 1'], city: 'Łódź', postcode: '90-001', country: 'PL' },
-  },
-  buyer: {
-    code: 'ZHAR',
-    name: 'Жарков и партнёры 東京',
-    vatNumber: null,
-    endpoint: { scheme: '0088', id: '5790000435951' },
-    address: { lines: ['丸の内1-1'], city: '東京', postcode: '100-0005', country: 'JP' },
-  },
-  orders: [{ number: 'Z-1', shipping: '9.00', items: [{ description: 'Чай зелёный 緑茶 “premium”', quantity: 2, unitPrice: '19.90', taxRate: '23' }] }],
-});
-
 const UNICODE_REASON = 'Zwrot do Łódź — возврат Жарков, 東京: <b>broken</b> & "lost" \'parcels\' ]]> <![CDATA[x]]>';
 
 const cases: Record<string, CreditNoteDocument> = {
@@ -128,7 +73,7 @@ const cases: Record<string, CreditNoteDocument> = {
   shippingCredited: buildSampleCreditNote(severalRates, { number: 'SUPF-CN-000004', lines: [{ position: 1 }, { position: 4 }] }),
   // one order only: the credit note names it as its order reference
   wholeOrder: buildSampleCreditNote(awkwardPrices, { number: 'SUPA-CN-000105', lines: [{ position: 6 }] }),
-  unicodeReason: buildSampleCreditNote(unicodeInvoice, { number: 'ŁDZ-CN-000001', reason: UNICODE_REASON }),
+  unicodeReason: buildSampleCreditNote(sampleUnicodeInvoice(), { number: 'ŁDZ-CN-000001', reason: UNICODE_REASON }),
   sellerNotVatRegistered: buildSampleCreditNote(
     buildSampleInvoice({
       number: 'SUPA-000888',
@@ -206,30 +151,15 @@ function roundingOffsets(): Array<{ note: string; position: number; offset: numb
   );
 }
 
-let dir: string;
 const xml: Record<string, string> = {};
-const reports: Record<string, ValidationReport> = {};
+let reports: Record<string, ValidationReport> = {};
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'oms-ubl-cn-'));
   const all: Record<string, CreditNoteDocument> = { ...cases };
   for (const [name, notes] of Object.entries(sequences)) notes.forEach((note, i) => (all[`${name}-${i + 1}`] = note));
-  const files: Record<string, string> = {};
-  for (const [name, doc] of Object.entries(all)) {
-    xml[name] = buildUblCreditNote(doc);
-    files[name] = join(dir, `${name}.xml`);
-    await writeFile(files[name], xml[name], 'utf8');
-  }
-  const byFile = await validateInvoices(Object.values(files));
-  for (const [name, file] of Object.entries(files)) {
-    const report = byFile.get(file);
-    if (report) reports[name] = report;
-  }
+  for (const [name, doc] of Object.entries(all)) xml[name] = buildUblCreditNote(doc);
+  reports = await validateXmlDocuments(xml);
 }, 300_000);
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 function values(doc: string, pattern: RegExp): string[] {
   return [...doc.matchAll(pattern)].map((m) => m[1] ?? '');
