@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import type { Mailer } from '../integrations/pdf-emailer/index.js';
-import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
+import { buildUblDocument } from '../integrations/xml-sftp/build-ubl-document.js';
 import { createOutbox } from './pipeline/outbox.js';
 import { shareSessions } from './scheduler/shared-sessions.js';
 
@@ -53,7 +53,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       return {
         pdf: async (doc) => (await renderer!).render(doc),
         renderPdf: async (doc) => (await renderer!).render(doc),
-        xml: (doc) => buildUblInvoice(doc),
+        xml: (doc) => buildUblDocument(doc),
       };
     },
     async runDeps(options = {}) {

@@ -1,4 +1,4 @@
-export { buildUblInvoice } from './build-ubl-invoice.js';
+export { buildUblCreditNote, buildUblDocument, buildUblInvoice } from './build-ubl-document.js';
 export type { DropOptions, DropSession } from './drop-session.js';
 export { describeDropTarget, parseDropTarget, type DropTarget } from './drop-target.js';
 export { isTempFileName, safeFileName } from './file-names.js';

@@ -10,7 +10,7 @@ import { createPdfEmailerDriver, createSmtpMailer, type Mailer } from '../../int
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import { failureOf } from './failure-of.js';
 import { leafParts, parseMime } from './parse-mime.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleInvoice } from '../../bench/sample-documents.js';
 
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(300_000), Buffer.from('\n%%EOF\n')]);
 const artefacts: DeliveryArtefacts = { pdf: () => Promise.resolve(pdf), xml: () => '<never-used/>' };

@@ -11,7 +11,7 @@ import { buildUblInvoice, createXmlSftpDriver, isTempFileName, safeFileName, typ
 import { tempFileName } from '../../integrations/xml-sftp/file-names.js';
 import { staleTempFiles } from '../../integrations/xml-sftp/stale-temp-files.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleInvoice } from '../../bench/sample-documents.js';
 
 const CLAIM_SECONDS = 300;
 const driver = createXmlSftpDriver({ readSecret: () => undefined, claimSeconds: CLAIM_SECONDS, connectTimeoutMs: 5000 });

@@ -11,7 +11,7 @@ import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract
 import { buildUblInvoice, createXmlSftpDriver, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
 import { mountSmallDisk, startSshd, type TestSshd } from '../support/sshd.js';
 import { failureOf } from './failure-of.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleInvoice } from '../../bench/sample-documents.js';
 
 let sshd: TestSshd;
 const driver = createXmlSftpDriver({ readSecret: () => undefined, claimSeconds: 300, connectTimeoutMs: 5000 });

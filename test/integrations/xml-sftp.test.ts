@@ -3,11 +3,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryError } from '../../src/domain/errors.js';
+import type { BillingDocument } from '../../src/domain/invoice-document.js';
 import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract.js';
-import { buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
+import { buildUblDocument, buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 import { failureOf } from './failure-of.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleCreditNote, buildSampleInvoice } from '../../bench/sample-documents.js';
 
 let sshd: TestSshd;
 const secrets: Record<string, string> = {};
@@ -22,8 +24,8 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function artefactsFor(doc = buildSampleInvoice()): DeliveryArtefacts {
-  return { pdf: () => Promise.resolve(fakePdf), xml: () => buildUblInvoice(doc) };
+function artefactsFor(doc: BillingDocument = buildSampleInvoice()): DeliveryArtefacts {
+  return { pdf: () => Promise.resolve(fakePdf), xml: () => buildUblDocument(doc) };
 }
 
 function keySettings(dir: string, overrides: Partial<XmlSftpSettings> = {}): XmlSftpSettings {
@@ -47,6 +49,20 @@ describe('xml-sftp over real OpenSSH', () => {
     expect(await readFile(join(dir, 'SUPA-000042.xml'), 'utf8')).toBe(buildUblInvoice(doc));
     expect((await readFile(join(dir, 'SUPA-000042.pdf'))).equals(fakePdf)).toBe(true);
     expect(receipt.detail).toBe(`${sshd.url(dir)}/SUPA-000042.pdf, ${sshd.url(dir)}/SUPA-000042.xml`);
+  });
+
+  it('drops a credit note as its own NUMBER.xml (a UBL CreditNote) and NUMBER.pdf, beside its invoice', async () => {
+    const dir = await sshd.makeDir('credit-note');
+    const invoice = buildSampleInvoice({ number: 'SUPA-000042' });
+    const creditNote = buildSampleCreditNote(invoice, { number: 'SUPA-CN-000001' });
+    await deliverOnce(driver, keySettings(dir), invoice, artefactsFor(invoice));
+    const receipt = await deliverOnce(driver, keySettings(dir), creditNote, artefactsFor(creditNote));
+
+    expect((await readdir(dir)).sort()).toEqual(['SUPA-000042.pdf', 'SUPA-000042.xml', 'SUPA-CN-000001.pdf', 'SUPA-CN-000001.xml']);
+    const xml = await readFile(join(dir, 'SUPA-CN-000001.xml'), 'utf8');
+    expect(xml).toBe(buildUblDocument(creditNote));
+    expect(xml).toContain('<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>');
+    expect(receipt.detail).toBe(`${sshd.url(dir)}/SUPA-CN-000001.pdf, ${sshd.url(dir)}/SUPA-CN-000001.xml`);
   });
 
   it('logs in with the password from passwordEnv and replaces an earlier delivery of the same invoice', async () => {

@@ -1,5 +1,6 @@
-import type { InvoiceDocument, InvoiceLine, InvoiceOrder } from '../../../src/domain/invoice-document.js';
-import { drawInvoiceHeader, type LogoPlacement } from './draw-invoice-header.js';
+import type { BillingDocument, InvoiceLine, InvoiceOrder } from '../../../src/domain/invoice-document.js';
+import type { DocumentWording } from './document-wording.js';
+import { drawDocumentHeader, type LogoPlacement } from './draw-document-header.js';
 import { FlowingTable, type Column, type PreparedRow, type TableRow } from './draw-table.js';
 import { drawLines, layoutLines, lineHeight, type TextStyle } from './draw-text.js';
 import { drawTotals } from './draw-totals.js';
@@ -11,16 +12,20 @@ const HEADING: TextStyle = { weight: 'bold', size: TYPE.heading, gray: GRAY.text
 const META: TextStyle = { weight: 'regular', size: TYPE.body, gray: GRAY.muted };
 const SUBTOTAL: TextStyle = { weight: 'bold', size: TYPE.body, gray: GRAY.text };
 
-/** Draws the whole invoice into `flow`: header, lines in the buyer's layout, totals. */
-export function layoutInvoice(flow: PageFlow, doc: InvoiceDocument, logo: LogoPlacement | null): void {
-  drawInvoiceHeader(flow, doc, logo);
-  if (doc.layout === 'individual') layoutIndividual(flow, doc);
+/**
+ * Draws the whole document into `flow`: header, lines in the buyer's layout, totals. An invoice and a
+ * credit note are laid out alike; `wording` holds what they say differently. A credit note's lines are
+ * the credited ones, each under its position on the invoice.
+ */
+export function layoutDocument(flow: PageFlow, doc: BillingDocument, wording: DocumentWording, logo: LogoPlacement | null): void {
+  drawDocumentHeader(flow, doc, wording, logo);
+  if (doc.layout === 'individual') layoutIndividual(flow, doc, wording);
   else layoutCombined(flow, doc);
-  drawTotals(flow, doc);
+  drawTotals(flow, doc, wording);
 }
 
 /** Combined: one table; a strong rule where each order starts. */
-function layoutCombined(flow: PageFlow, doc: InvoiceDocument): void {
+function layoutCombined(flow: PageFlow, doc: BillingDocument): void {
   const columns = lineColumns(doc.currency, true, positionColumnWidth(flow, doc));
   const table = new FlowingTable(flow, columns);
   const descriptionColumn = 3;
@@ -35,7 +40,7 @@ function layoutCombined(flow: PageFlow, doc: InvoiceDocument): void {
 }
 
 /** Individual: every order on a new page with its own subtotal, then a summary of all orders. */
-function layoutIndividual(flow: PageFlow, doc: InvoiceDocument): void {
+function layoutIndividual(flow: PageFlow, doc: BillingDocument, wording: DocumentWording): void {
   const columns = lineColumns(doc.currency, false, positionColumnWidth(flow, doc));
   const descriptionColumn = 2;
   doc.orders.forEach((order, index) => {
@@ -48,7 +53,7 @@ function layoutIndividual(flow: PageFlow, doc: InvoiceDocument): void {
     table.end();
     drawSubtotal(flow, `Subtotal order ${order.number} (net)`, `${order.net} ${doc.currency}`);
   });
-  drawOrderSummary(flow, doc);
+  drawOrderSummary(flow, doc, wording);
 }
 
 /** The line table's columns; `positionWidth` fits the largest line number (it grows with the invoice). */
@@ -67,7 +72,7 @@ export function lineColumns(currency: string, withOrder: boolean, positionWidth:
   return columns;
 }
 
-export function positionColumnWidth(flow: PageFlow, doc: InvoiceDocument): number {
+export function positionColumnWidth(flow: PageFlow, doc: BillingDocument): number {
   const ts = flow.tools.typesetter;
   let last = 0;
   for (const order of doc.orders) for (const line of order.lines) if (line.position > last) last = line.position;
@@ -134,8 +139,8 @@ function drawSubtotal(flow: PageFlow, label: string, amount: string): void {
   flow.y = top - height;
 }
 
-/** After the orders of an individual invoice: one line per order, before the invoice totals. */
-function drawOrderSummary(flow: PageFlow, doc: InvoiceDocument): void {
+/** After the orders of an individual invoice or credit note: one line per order, before the totals. */
+function drawOrderSummary(flow: PageFlow, doc: BillingDocument, wording: DocumentWording): void {
   const columns: Column[] = [
     { title: 'Order', width: 130, align: 'left', maxLines: 2 },
     { title: 'Created', width: 80, align: 'left', maxLines: 1 },
@@ -150,9 +155,9 @@ function drawOrderSummary(flow: PageFlow, doc: InvoiceDocument): void {
     }),
   );
   const ts = flow.tools.typesetter;
-  const title = layoutLines(ts, 'Invoice summary', HEADING, CONTENT_WIDTH, 1);
+  const title = layoutLines(ts, `${wording.name} summary`, HEADING, CONTENT_WIDTH, 1);
   const count = doc.orders.length === 1 ? '1 order' : `${doc.orders.length} orders`;
-  const meta = layoutLines(ts, `${count} on invoice ${doc.number}`, META, CONTENT_WIDTH, 1);
+  const meta = layoutLines(ts, `${count} on ${wording.name.toLowerCase()} ${doc.number}`, META, CONTENT_WIDTH, 1);
   const headingHeight = lineHeight(HEADING) + lineHeight(META) + 8;
   flow.y -= 18;
   flow.ensure(headingHeight + table.headerHeight() + (rows[0]?.height ?? 0));
