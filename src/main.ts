@@ -11,10 +11,12 @@ import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
 import fs from 'node:fs';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './admin/create-logger.js';
 import type { PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import type { Mailer } from '../integrations/pdf-emailer/index.js';
 import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
+import { checkXmlSftpPolicy } from './import/check-xml-sftp-policy.js';
 import { createOutbox } from './pipeline/deliver-pending.js';
 import { shareSessions } from './scheduler/shared-sessions.js';
 
@@ -42,7 +44,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       return ready;
     },
     logger() {
-      log ??= pino({ level: config.logLevel, base: { service: 'oms-invoicing' } }, { write: (line: string) => io.stderr.write(line) });
+      log ??= createLogger(config, (line) => io.stderr.write(line));
       return log;
     },
     artefacts() {
@@ -63,7 +65,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         import('../integrations/xml-sftp/index.js'),
       ]);
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
-      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name] });
+      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name], checkPolicy: (settings) => checkXmlSftpPolicy(config.policy, settings) });
       // Email sessions are free (one SMTP pool per process); an SFTP session is a login worth keeping
       const sharedSftp = options.shareSessions ? shareSessions(xmlSftp) : null;
       if (sharedSftp) sharedDrivers.push(sharedSftp);

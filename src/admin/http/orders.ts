@@ -10,7 +10,7 @@ import { holdOrder, saveOrder, updateOrder } from '../../import/save-order.js';
 import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, type Scope } from './auth.js';
 import { notFound } from './errors.js';
-import { booleanParam, codeParam, idParam, pageParams, parseInput } from './input.js';
+import { BODY_LIMITS, booleanParam, codeParam, idParam, pageParams, parseInput } from './input.js';
 
 const SORT = /^(createdAt|number)(?::(ASC|DESC))?$/i;
 const SORT_HELP = 'must be createdAt or number, optionally followed by :ASC or :DESC (e.g. createdAt:DESC)';
@@ -69,7 +69,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: AppContext): void
     });
   });
 
-  app.post('/orders', async (request, reply) => {
+  app.post('/orders', { bodyLimit: BODY_LIMITS.order }, async (request, reply) => {
     const body = request.body as { company?: unknown } | null;
     // A company outside the token's scope reads exactly like one that does not exist
     if (body && typeof body === 'object' && typeof body.company === 'string' && !seesCompanyCode(request.scope, body.company)) {
@@ -81,7 +81,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request) => visibleOrder(request.scope, request.params.id));
 
-  app.patch<{ Params: { id: string } }>('/orders/:id', async (request) => {
+  app.patch<{ Params: { id: string } }>('/orders/:id', { bodyLimit: BODY_LIMITS.order }, async (request) => {
     const order = await visibleOrder(request.scope, request.params.id);
     return updateOrder(await ctx.db(), order.id, request.body, ctx.clock.now());
   });
