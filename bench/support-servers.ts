@@ -232,6 +232,8 @@ export interface TestSshd {
   makeDir(name: string): Promise<string>;
   /** Kills the per-connection sshd processes: every client sees its connection drop */
   dropConnections(): Promise<void>;
+  /** What sshd has logged (LogLevel VERBOSE: every connection and login attempt), its last 20 kB */
+  serverLog(): string;
   /** Stops the server (established sessions keep running until their clients close them) */
   stop(): Promise<void>;
 }
@@ -319,6 +321,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       await chown(path, uid, gid);
       return path;
     },
+    serverLog: () => log,
     async dropConnections() {
       // monitor → session → internal-sftp: each holds the socket, so the whole tree goes
       for (const pid of await descendantsOf(child.pid ?? 0)) {
