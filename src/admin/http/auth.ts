@@ -62,6 +62,7 @@ export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
     // Every later log line of this request (including fastify's "request completed") names the token
     request.log = request.log.child({ token: request.scope.label });
     reply.log = request.log;
+    request.log.debug({ admin: request.scope.companies === null, user: request.scope.userEmail }, 'authenticated');
   });
 }
 
