@@ -10,6 +10,7 @@ import { processIo, type Io } from './admin/output.js';
 import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
+import { redactSecrets } from './domain/redact-secrets.js';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { createLogger } from './admin/create-logger.js';
@@ -106,8 +107,9 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.other;
 }
 
-export function reportError(io: Io, err: unknown, json: boolean): void {
-  const message = err instanceof Error ? err.message : String(err);
+export function reportError(io: Io, err: unknown, json: boolean, secrets: readonly string[] = []): void {
+  // A library's message may quote a URL with its password, or a configured secret: never printed
+  const message = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
   if (json) {
     const error =
       err instanceof AppError
@@ -116,7 +118,8 @@ export function reportError(io: Io, err: unknown, json: boolean): void {
     io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
   }
   const known = err instanceof AppError || err instanceof ConfigError;
-  io.stderr.write(`oms-invoicing: ${known ? message : `unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}`}\n`);
+  const detail = err instanceof Error && err.stack ? redactSecrets(err.stack, secrets) : message;
+  io.stderr.write(`oms-invoicing: ${known ? message : `unexpected error: ${detail}`}\n`);
 }
 
 export async function main(argv: string[], io: Io = processIo(), clock: Clock = systemClock): Promise<number> {
@@ -127,7 +130,7 @@ export async function main(argv: string[], io: Io = processIo(), clock: Clock = 
     const cli = buildCli(ctx);
     return await cli.run(argv);
   } catch (err) {
-    reportError(io, err, json);
+    reportError(io, err, json, ctx?.config.secrets);
     return exitCodeFor(err);
   } finally {
     await ctx?.close();

@@ -1,4 +1,5 @@
 import { DeliveryError } from '../../src/domain/errors.js';
+import { redactUrl } from '../../src/domain/redact-secrets.js';
 
 /** Connection-level failures: the message never reached a server that judged it. */
 const CONNECTION_CODES = new Set([
@@ -37,6 +38,7 @@ function fieldsOf(error: unknown): { code: string | undefined; responseCode: num
   return {
     code: typeof e.code === 'string' ? e.code : undefined,
     responseCode: typeof e.responseCode === 'number' ? e.responseCode : undefined,
-    message: typeof e.message === 'string' ? e.message : String(error),
+    // A server or library message may quote a URL with its credentials
+    message: redactUrl(typeof e.message === 'string' ? e.message : String(error)),
   };
 }
