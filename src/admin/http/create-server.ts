@@ -20,6 +20,8 @@ export function createServer(ctx: AppContext): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: logger, bodyLimit: BODY_LIMITS.default });
   // Standard security headers on every answer, errors and 401s included (nosniff, frame and referrer policies, CSP, …)
   void app.register(helmet);
+  // The API speaks JSON only: a text/plain body is refused (415) rather than handed to a handler as a string
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler(ctx.config.secrets));
   app.setNotFoundHandler(sendNotFound);
   registerAuth(app, ctx);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { findCompanyByCode } from '../../db/companies-repo.js';
 import { findOrder, listOrders, type OrderSort } from '../../db/orders-repo.js';
 import { inputError } from '../../domain/errors.js';
+import { isSingleLine } from '../../domain/text-rules.js';
 import { holdOrder, saveOrder, updateOrder } from '../../import/save-order.js';
 import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, type Scope } from './auth.js';
@@ -38,7 +39,11 @@ const orderByParam = z.union([z.string(), z.array(z.string())], { error: SORT_HE
 const listQuery = z.strictObject({
   ...pageParams,
   orderBy: orderByParam.optional(),
-  search: z.string({ error: 'must be a string, given once' }).max(255, { error: 'must be at most 255 characters' }).optional(),
+  search: z
+    .string({ error: 'must be a string, given once' })
+    .max(255, { error: 'must be at most 255 characters' })
+    .refine(isSingleLine, { error: 'must be one line of text, without control characters' })
+    .optional(),
   invoiced: booleanParam.optional(),
   company: codeParam.optional(),
 });
