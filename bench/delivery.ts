@@ -133,7 +133,15 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
     smtp = await startSmtpServer({ keepRaw: false });
     sshd = await startSshd();
     const dirs = await Promise.all(Array.from({ length: COMPANIES }, (_, i) => sshd!.makeDir(`bench-${i + 1}`)));
-    const env = { DATABASE_URL: await freshDatabaseUrl(kind, dir), OMS_DATA_DIR: dir, SMTP_URL: smtp.url, SMTP_FROM: FROM, OMS_LOG_LEVEL: 'warn' };
+    const env = {
+      DATABASE_URL: await freshDatabaseUrl(kind, dir),
+      OMS_DATA_DIR: dir,
+      // the test sshd's client key may be used (SPEC §9: key files only from allowed folders)
+      OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath),
+      SMTP_URL: smtp.url,
+      SMTP_FROM: FROM,
+      OMS_LOG_LEVEL: 'warn',
+    };
     const io = quietIo(env, dir);
     const file = path.join(dir, 'data.json');
     fs.writeFileSync(file, JSON.stringify(dataset(sshd, dirs)));

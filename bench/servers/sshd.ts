@@ -52,6 +52,8 @@ export interface TestSshd {
   dropConnections(): Promise<void>;
   /** Drops every connection and restarts the server, same port, with a new host key; resolves with its fingerprint */
   rotateHostKey(): Promise<string>;
+  /** What sshd has logged (LogLevel VERBOSE: every connection and login attempt), its last 20 kB */
+  serverLog(): string;
   /** Stops the server (established sessions keep running until their clients close them) */
   stop(): Promise<void>;
 }
@@ -164,6 +166,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       return disk.path;
     },
     dropConnections,
+    serverLog: () => log,
     async rotateHostKey() {
       // sessions outlive their server; dropped first, so that no client keeps talking to the old key
       await dropConnections();

@@ -1,4 +1,5 @@
 import { DeliveryError } from '../../src/domain/errors.js';
+import { redactUrl } from '../../src/domain/redact-secrets.js';
 
 /** Connection-level failures: the message never reached a server that judged it. */
 const CONNECTION_CODES = new Set([
@@ -87,6 +88,7 @@ function fieldsOf(error: unknown): SmtpErrorFields {
     response: text(e.response),
     command: text(e.command),
     timeoutType: text(e.timeoutType),
-    message: text(e.message) ?? 'unknown error',
+    // A server or library message may quote a URL with its credentials
+    message: redactUrl(text(e.message) ?? String(error)),
   };
 }

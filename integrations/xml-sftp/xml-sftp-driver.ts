@@ -21,6 +21,12 @@ export interface XmlSftpDriverDeps {
    * long belongs to an upload that was killed, and a later session to the same folder removes it.
    */
   claimSeconds: number;
+  /**
+   * The operator's policy (SPEC §9), checked again before every session: what in these settings breaks it,
+   * each problem naming its field. Any problem fails the deliveries for good, before a file is read, a
+   * variable looked up or a connection made.
+   */
+  checkPolicy: (settings: XmlSftpSettings) => Promise<Array<{ path: string; message: string }>>;
   connectTimeoutMs?: number;
 }
 
@@ -28,6 +34,10 @@ export function createXmlSftpDriver(deps: XmlSftpDriverDeps): IntegrationDriver<
   return {
     type: 'xml-sftp',
     async open(settings) {
+      const breaches = await deps.checkPolicy(settings);
+      if (breaches.length > 0) {
+        throw new DeliveryError(`not allowed by the operator's policy: ${breaches.map((b) => `${b.path} ${b.message}`).join('; ')}`, false);
+      }
       const target = parseDropTarget(settings.target);
       const location = describeDropTarget(target);
       const options = dropOptionsFor(settings, target.protocol === 'sftp', deps);

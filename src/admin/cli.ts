@@ -69,6 +69,7 @@ export function buildCli(ctx: AppContext): Cli {
       try {
         const summary = await loadImport(db, sources, {
           now: ctx.clock.now(),
+          policy: ctx.config.policy,
           onProgress: (done, total) => progress.update(done, total),
         });
         progress.stop();

@@ -14,7 +14,8 @@ export const isSingleLine = (s: string): boolean => !CONTROL.test(s);
 export const isCleanMultiLine = (s: string): boolean => !CONTROL_EXCEPT_BREAKS.test(s);
 
 export const CODE = /^[A-Z0-9_-]{1,32}$/;
-export const EMAIL = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+\.[^\s@,;<>()"\\]+$/;
+/** No white space, control characters (a NUL or line break would end up in a mail header) or separators */
+export const EMAIL = /^[^\s\p{Cc}@,;<>()"\\]+@[^\s\p{Cc}@,;<>()"\\]+\.[^\s\p{Cc}@,;<>()"\\]+$/u;
 
 /** Comma-separated addresses with no spaces (SPEC §4); returns the offending part or null when valid. */
 export function invalidAddressList(list: string): string | null {

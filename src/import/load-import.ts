@@ -13,6 +13,8 @@ import { parseLogoDataUri } from '../domain/logo.js';
 import { parseAmount, parseTaxRate, parseUnitPrice } from '../domain/money.js';
 import { pricingStrategies, type PricedProduct } from '../domain/pricing.js';
 import { parseInstant } from '../domain/text-rules.js';
+import type { OperatorPolicy } from '../../config/index.js';
+import { checkIntegrationPolicy } from './check-integration-policy.js';
 import type { CompanyInput, IntegrationInput, OrderInput } from './import-schema.js';
 import { inputErrorFor, type ImportSource } from './read-import-files.js';
 
@@ -27,6 +29,8 @@ export interface LoadSummary {
 
 export interface LoadOptions {
   now: number;
+  /** Where integrations may point the server (SPEC §9); required when the load holds xml-sftp integrations */
+  policy?: OperatorPolicy;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -113,9 +117,12 @@ export async function loadImport(db: Knex, sources: readonly ImportSource[], opt
   const products = locate(sources, (s) => s.data.products, 'products');
   const orders = locate(sources, (s) => s.data.orders, 'orders');
   const now = options.now;
+  // Resolved on the file system before the transaction, so no lock waits on it
+  const policyProblems = await checkIntegrationPolicy(options.policy, sources);
 
   return inTransaction(db, async (trx) => {
     const problems = new ProblemList();
+    problems.items.push(...policyProblems);
     if (dialectOf(trx) === 'mysql') await lockCompanies(trx, [...companies.map((c) => c.value.code), ...orders.map((o) => o.value.company)]);
 
     // ---- companies: the graph as it will be after this load

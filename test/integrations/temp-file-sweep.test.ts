@@ -14,7 +14,9 @@ import { startSshd, type TestSshd } from '../support/sshd.js';
 import { buildSampleInvoice } from '../../bench/sample-documents.js';
 
 const CLAIM_SECONDS = 300;
-const driver = createXmlSftpDriver({ readSecret: () => undefined, claimSeconds: CLAIM_SECONDS, connectTimeoutMs: 5000 });
+/** The operator's policy is not what these tests are about (test/security covers it): every setting is allowed */
+const allowEverything = () => Promise.resolve([]);
+const driver = createXmlSftpDriver({ readSecret: () => undefined, claimSeconds: CLAIM_SECONDS, connectTimeoutMs: 5000, checkPolicy: allowEverything });
 const doc = buildSampleInvoice({ number: 'SUPA-000090' });
 const artefacts: DeliveryArtefacts = { pdf: () => Promise.resolve(Buffer.from('%PDF-1.7\n%%EOF\n')), xml: () => buildUblInvoice(doc) };
 

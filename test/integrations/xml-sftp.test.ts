@@ -1,27 +1,38 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/domain/errors.js';
 import type { BillingDocument } from '../../src/domain/invoice-document.js';
 import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract.js';
 import { buildUblDocument, buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
+import { checkXmlSftpPolicy } from '../../src/import/check-xml-sftp-policy.js';
 import { failureOf } from './failure-of.js';
 import { buildSampleCreditNote, buildSampleInvoice } from '../../bench/sample-documents.js';
 
 let sshd: TestSshd;
 const secrets: Record<string, string> = {};
-const driver = createXmlSftpDriver({ readSecret: (name) => secrets[name], claimSeconds: 300, connectTimeoutMs: 5000 });
+/** The only folder file:// targets may use here; the test sshd's key folder for key files */
+const dropRoot = mkdtempSync(join(tmpdir(), 'oms-drop-root-'));
+const driver = createXmlSftpDriver({
+  readSecret: (name) => secrets[name],
+  claimSeconds: 300,
+  checkPolicy: (settings) =>
+    checkXmlSftpPolicy({ fileTargetDirs: [dropRoot], sftpKeyDirs: [dirname(sshd.privateKeyPath)], secretEnvPrefix: 'OMS_SECRET_' }, settings),
+  connectTimeoutMs: 5000,
+});
 const fakePdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(50_000), Buffer.from('\n%%EOF\n')]);
 
 beforeAll(async () => {
   sshd = await startSshd();
-  secrets.OMS_TEST_SFTP_PASSWORD = sshd.password;
+  secrets.OMS_SECRET_TEST_SFTP_PASSWORD = sshd.password;
 });
 afterAll(async () => {
   await sshd?.stop();
+  await rm(dropRoot, { recursive: true, force: true });
 });
 
 function artefactsFor(doc: BillingDocument = buildSampleInvoice()): DeliveryArtefacts {
@@ -67,7 +78,7 @@ describe('xml-sftp over real OpenSSH', () => {
 
   it('logs in with the password from passwordEnv and replaces an earlier delivery of the same invoice', async () => {
     const dir = await sshd.makeDir('password');
-    const settings = keySettings(dir, { privateKeyFile: null, passwordEnv: 'OMS_TEST_SFTP_PASSWORD', includePdf: false });
+    const settings = keySettings(dir, { privateKeyFile: null, passwordEnv: 'OMS_SECRET_TEST_SFTP_PASSWORD', includePdf: false });
     const first = buildSampleInvoice({ number: 'SUPA-000043' });
     const again = buildSampleInvoice({ number: 'SUPA-000043', dueDate: '2026-12-31' });
     await deliverOnce(driver, settings, first, artefactsFor(first));
@@ -78,10 +89,10 @@ describe('xml-sftp over real OpenSSH', () => {
   });
 
   it('fails permanently when passwordEnv names an unset variable', async () => {
-    const settings = keySettings(sshd.inboxDir, { privateKeyFile: null, passwordEnv: 'OMS_TEST_UNSET' });
+    const settings = keySettings(sshd.inboxDir, { privateKeyFile: null, passwordEnv: 'OMS_SECRET_TEST_UNSET' });
     const error = await failureOf(driver.open(settings));
     expect(error.retryable).toBe(false);
-    expect(error.message).toContain('OMS_TEST_UNSET');
+    expect(error.message).toContain('OMS_SECRET_TEST_UNSET');
   });
 
   it('maps invoice numbers with "/" and ".." to a safe name inside the target directory', async () => {
@@ -210,10 +221,7 @@ describe('xml-sftp over real OpenSSH', () => {
 describe('xml-sftp to a file:// target', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'oms-drop-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await mkdtemp(join(dropRoot, 'oms-drop-'));
   });
 
   it('writes both files atomically into the local folder', async () => {
