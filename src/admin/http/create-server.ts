@@ -8,6 +8,7 @@ import { registerAuth } from './auth.js';
 import { registerCompanyRoutes } from './companies.js';
 import { sendError, sendNotFound } from './errors.js';
 import { registerInvoiceRoutes } from './invoices.js';
+import { registerCreditNoteRoutes } from './credit-notes.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerRunRoutes } from './runs.js';
 
@@ -23,6 +24,7 @@ export function createServer(ctx: AppContext): FastifyInstance {
   registerOrderRoutes(app, ctx);
   registerCompanyRoutes(app, ctx);
   registerInvoiceRoutes(app, ctx);
+  registerCreditNoteRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   return app;
 }
