@@ -20,13 +20,13 @@ import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import pLimit from 'p-limit';
 import SftpClient from 'ssh2-sftp-client';
-import { composeInvoiceEmail } from '../integrations/pdf-emailer/index.js';
+import { composeDocumentEmail } from '../integrations/pdf-emailer/index.js';
 import { toNodemailerMessage } from '../integrations/pdf-emailer/to-nodemailer.js';
 import { fingerprintHostKey } from '../integrations/xml-sftp/index.js';
 import { createContext, main } from '../src/main.js';
 import type { Io } from '../src/admin/output.js';
 import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
-import { loadInvoiceDocuments } from '../src/pipeline/invoice-documents.js';
+import { loadBillingDocuments } from '../src/pipeline/invoice-documents.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { startSmtpServer, type TestSmtpServer } from './servers/smtp-server.js';
 import { startSshd, type TestSshd } from './servers/sshd.js';
@@ -162,7 +162,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
 
       // The renderer's one-off start (loading its modules and fonts, ≈0.4 s) is not part of the pass
       const [firstId] = (await db('invoices').orderBy('id').limit(1).select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
-      await ctx.artefacts().renderPdf((await loadInvoiceDocuments(db, [firstId!])).get(firstId!)!);
+      await ctx.artefacts().renderPdf((await loadBillingDocuments(db, [firstId!])).get(firstId!)!);
 
       log(`outbox: ${pending} deliveries…`);
       const profile = await startProfile();
@@ -197,10 +197,10 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
 
       // The peer: the same messages and files, sent raw
       const ids = (await db('invoices').orderBy('id').select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
-      const docs = [...(await loadInvoiceDocuments(db, ids)).values()];
+      const docs = [...(await loadBillingDocuments(db, ids)).values()];
       const messages = docs.map((doc) => {
         const pdf = fs.readFileSync(path.join(dirs[Number(doc.buyer.code.slice(3)) - 1]!, `${doc.number}.pdf`));
-        return toNodemailerMessage(composeInvoiceEmail(doc, pdf, { emailTo: EMAIL_TO, emailBcc: EMAIL_BCC, from: FROM }));
+        return toNodemailerMessage(composeDocumentEmail(doc, pdf, { emailTo: EMAIL_TO, emailBcc: EMAIL_BCC, from: FROM }));
       });
       const uploads = dirs.map((d) =>
         fs

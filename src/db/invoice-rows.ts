@@ -10,8 +10,25 @@ import type { InvoiceSnapshot } from '../domain/invoice-snapshot.js';
 import { bulkInsert, idsAreDerivable, insertReturningIds } from './bulk-insert.js';
 import { batchSizeFor, chunk } from './connect.js';
 
+/** Invoices and credit notes share the table (a credit note is `kind = 'credit_note'`) */
+export type DocumentKind = 'invoice' | 'credit_note';
+
+/** What a credit note credits, and why */
+export interface CreditReference {
+  invoiceId: number;
+  invoiceNumber: string;
+  invoiceIssueDate: string;
+  reason: string;
+  issuedByUserId: number | null;
+  /** Orders this credit note reopened to be invoiced again */
+  reinvoiced: string[];
+}
+
 export interface InvoiceRow {
   id: number;
+  kind: DocumentKind;
+  /** A credit note's reference to its invoice; null for an invoice */
+  credits: CreditReference | null;
   number: string;
   companyId: number;
   sellerId: number;
@@ -86,6 +103,11 @@ const INVOICE_COLUMNS = [
   'order_count',
   'snapshot',
   'created_at',
+  'kind',
+  'credits_invoice_id',
+  'reason',
+  'issued_by_user_id',
+  'reinvoiced',
 ] as const;
 
 const LINE_COLUMNS = [
@@ -122,6 +144,11 @@ const invoiceValues = (i: Omit<InvoiceRow, 'id'>) => [
   i.orderCount,
   JSON.stringify(i.snapshot),
   i.createdAt,
+  i.kind,
+  i.credits?.invoiceId ?? null,
+  i.credits?.reason ?? null,
+  i.credits?.issuedByUserId ?? null,
+  i.credits ? JSON.stringify(i.credits.reinvoiced) : null,
 ];
 
 /** Inserts invoices; returns their ids in the same order. */
@@ -181,6 +208,18 @@ type Row = Record<string, unknown>;
 
 const toInvoiceRow = (r: Row): InvoiceRow => ({
   id: Number(r.id),
+  kind: r.kind as DocumentKind,
+  credits:
+    r.kind === 'credit_note'
+      ? {
+          invoiceId: Number(r.credits_invoice_id),
+          invoiceNumber: r.credited_number as string,
+          invoiceIssueDate: r.credited_issue_date as string,
+          reason: r.reason as string,
+          issuedByUserId: r.issued_by_user_id === null ? null : Number(r.issued_by_user_id),
+          reinvoiced: JSON.parse((r.reinvoiced as string | null) ?? '[]') as string[],
+        }
+      : null,
   number: r.number as string,
   companyId: Number(r.company_id),
   sellerId: Number(r.seller_id),
@@ -251,9 +290,9 @@ export async function readInvoiceRows(db: Knex, ids: readonly number[]): Promise
   return { invoices, lines, taxGroups, orders };
 }
 
-/** The invoice with this number: its id and company, or null. */
-export async function findInvoiceIdByNumber(db: Knex, number: string): Promise<number | null> {
-  const row = (await db('invoices').where('number', number).first('id')) as { id: number | string } | undefined;
+/** The invoice (or credit note, with `kind`) with this number: its id, or null. */
+export async function findDocumentIdByNumber(db: Knex, number: string, kind: DocumentKind): Promise<number | null> {
+  const row = (await db('invoices').where({ number, kind }).first('id')) as { id: number | string } | undefined;
   return row ? Number(row.id) : null;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { AppError } from '../domain/errors.js';
-import { defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING } from '../domain/invoice-number.js';
+import { defaultCreditNotePrefix, defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING } from '../domain/invoice-number.js';
 import { dialectOf } from './connect.js';
 
 export interface SequenceFormat {
@@ -99,4 +99,50 @@ export async function peekSequence(db: Knex, owner: { id: number; code: string }
   return seq
     ? { prefix: seq.prefix, padding: Number(seq.padding), next: Number(seq.next_value) }
     : { prefix: defaultSequencePrefix(owner.code), padding: DEFAULT_SEQUENCE_PADDING, next: 1 };
+}
+
+interface CreditNoteCounter {
+  prefix: string | null;
+  padding: number | string;
+  credit_note_next: number | string;
+  credit_notes_issued: number | string;
+}
+
+const creditNoteFormat = (owner: { code: string }, row: CreditNoteCounter) => ({
+  prefix: row.prefix ?? defaultCreditNotePrefix(owner.code),
+  padding: Number(row.padding),
+  next: Number(row.credit_note_next),
+});
+
+/**
+ * Takes the next number of the owner's credit-note counter (its own prefix and next value, the sequence's
+ * padding). The row stays locked until the transaction ends, so the number is consumed only if it commits.
+ */
+export async function takeCreditNoteNumber(
+  trx: Knex.Transaction,
+  owner: { id: number; code: string },
+  now: number,
+): Promise<SequenceFormat & { value: number }> {
+  const query = trx('sequences').where('owner_company_id', owner.id);
+  const row = (await (dialectOf(trx) === 'mysql' ? query.forUpdate() : query).first(
+    'credit_note_prefix as prefix',
+    'padding',
+    'credit_note_next',
+    'credit_notes_issued',
+  )) as CreditNoteCounter | undefined;
+  if (!row) throw new AppError('INTERNAL', `sequence of ${owner.code} vanished`);
+  const format = creditNoteFormat(owner, row);
+  await trx('sequences')
+    .where('owner_company_id', owner.id)
+    .update({ credit_note_next: format.next + 1, credit_notes_issued: Number(row.credit_notes_issued) + 1, updated_at: now });
+  return { prefix: format.prefix, padding: format.padding, value: format.next };
+}
+
+/** The number the owner's next credit note would take (a dry run). */
+export async function peekCreditNoteNumber(db: Knex | Knex.Transaction, owner: { id: number; code: string }): Promise<SequenceFormat & { value: number }> {
+  const row = (await db('sequences')
+    .where('owner_company_id', owner.id)
+    .first('credit_note_prefix as prefix', 'padding', 'credit_note_next', 'credit_notes_issued')) as CreditNoteCounter | undefined;
+  const format = row ? creditNoteFormat(owner, row) : { prefix: defaultCreditNotePrefix(owner.code), padding: DEFAULT_SEQUENCE_PADDING, next: 1 };
+  return { prefix: format.prefix, padding: format.padding, value: format.next };
 }

@@ -157,6 +157,8 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
       const m = o.members[k]!;
       const f = fixed[k]!;
       return {
+        kind: 'invoice',
+        credits: null,
         number: formatInvoiceNumber(seq.prefix, seq.padding, seq.first + i),
         companyId: m.parties.buyer.id,
         sellerId: m.parties.seller.id,

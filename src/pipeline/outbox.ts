@@ -22,8 +22,8 @@ import type { InvoiceRows } from '../db/invoice-rows.js';
 import { renewEvery, type Renewal } from '../db/leases.js';
 import type { Clock } from '../domain/clock.js';
 import type { IntegrationType, SettingsOf } from '../domain/integration-settings.js';
-import type { InvoiceDocument } from '../domain/invoice-document.js';
-import { loadInvoiceDocuments, toInvoiceDocuments } from './invoice-documents.js';
+import type { BillingDocument } from '../domain/invoice-document.js';
+import { loadBillingDocuments, toBillingDocuments } from './invoice-documents.js';
 
 export type { DeliveryFilter };
 
@@ -39,8 +39,8 @@ export interface DeliveryPolicy {
 
 export interface ArtefactRenderer {
   /** The PDF, and the characters no configured font could draw (drawn as U+FFFD) */
-  pdf(doc: InvoiceDocument): Promise<{ bytes: Uint8Array; missingCharacters: string[] }>;
-  xml(doc: InvoiceDocument): string;
+  pdf(doc: BillingDocument): Promise<{ bytes: Uint8Array; missingCharacters: string[] }>;
+  xml(doc: BillingDocument): string;
 }
 
 export type Drivers = { [T in IntegrationType]: IntegrationDriver<SettingsOf[T]> };
@@ -194,7 +194,7 @@ function createArtefactCache(render: ArtefactRenderer, claimed: readonly Claimed
   const remaining = new Map<number, number>();
   for (const c of claimed) remaining.set(c.invoiceId, (remaining.get(c.invoiceId) ?? 0) + 1);
   return {
-    artefactsFor(invoiceId: number, doc: InvoiceDocument): DeliveryArtefacts {
+    artefactsFor(invoiceId: number, doc: BillingDocument): DeliveryArtefacts {
       return {
         pdf: () => {
           let p = pdfs.get(invoiceId);
@@ -241,9 +241,9 @@ function bySession(claimed: readonly ClaimedDelivery[]): ClaimedDelivery[][] {
 type SendResult = { ok: true; receipt: string } | { ok: false; error: unknown };
 
 export function createOutbox(deps: OutboxDeps): Deliverer {
-  async function deliverBatch(claimed: ClaimedDelivery[], known: Map<number, InvoiceDocument>, renewal: ClaimRenewal): Promise<DeliveryOutcome[]> {
+  async function deliverBatch(claimed: ClaimedDelivery[], known: Map<number, BillingDocument>, renewal: ClaimRenewal): Promise<DeliveryOutcome[]> {
     const wanted = [...new Set(claimed.map((c) => c.invoiceId))];
-    const docs = await loadInvoiceDocuments(
+    const docs = await loadBillingDocuments(
       deps.db,
       wanted.filter((id) => !known.has(id)),
     );
@@ -328,7 +328,7 @@ export function createOutbox(deps: OutboxDeps): Deliverer {
       // attempt after that instant, and one claimed during the pass a deadline after it, so no later
       // batch of the same pass can take it again (and the pass ends once nothing due is left).
       const asOf = deps.clock.now();
-      const known = request.known ? await toInvoiceDocuments(deps.db, request.known) : new Map<number, InvoiceDocument>();
+      const known = request.known ? await toBillingDocuments(deps.db, request.known) : new Map<number, BillingDocument>();
       const claimMs = deps.policy.claimSeconds * 1000;
       for (;;) {
         const now = deps.clock.now();

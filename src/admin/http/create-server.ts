@@ -10,6 +10,7 @@ import { registerCompanyRoutes } from './companies.js';
 import { errorHandler, sendNotFound } from './errors.js';
 import { BODY_LIMITS } from './input.js';
 import { registerInvoiceRoutes } from './invoices.js';
+import { registerCreditNoteRoutes } from './credit-notes.js';
 import { registerOrderRoutes } from './orders.js';
 import { registerRunRoutes } from './runs.js';
 
@@ -28,6 +29,7 @@ export function createServer(ctx: AppContext): FastifyInstance {
   registerOrderRoutes(app, ctx);
   registerCompanyRoutes(app, ctx);
   registerInvoiceRoutes(app, ctx);
+  registerCreditNoteRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   return app;
 }

@@ -1,0 +1,14 @@
+import type { FastifyReply } from 'fastify';
+
+/** Document numbers may hold `/` (a prefix like `INV/2026/`); a file name may not. */
+const fileName = (number: string, ext: string) => `${number.replace(/[^A-Za-z0-9_.-]/g, '_')}.${ext}`;
+
+const TYPES = { pdf: 'application/pdf', xml: 'application/xml' } as const;
+
+/** A document's PDF or XML as a download named by its number. */
+export function sendArtefact(reply: FastifyReply, bytes: Uint8Array, format: keyof typeof TYPES, number: string): FastifyReply {
+  return reply
+    .type(TYPES[format])
+    .header('content-disposition', `attachment; filename="${fileName(number, format)}"`)
+    .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
