@@ -257,9 +257,10 @@ const toLineRow = (r: Row): InvoiceLineRow => ({
 export async function readInvoiceRows(db: Knex, ids: readonly number[]): Promise<InvoiceRows> {
   if (ids.length === 0) return { invoices: [], lines: [], taxGroups: [], orders: [] };
   const invoices = (
-    (await db('invoices')
-      .whereIn('id', [...ids])
-      .select('*')) as Row[]
+    (await db('invoices as i')
+      .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
+      .whereIn('i.id', [...ids])
+      .select('i.*', 'ci.number as credited_number', 'ci.issue_date as credited_issue_date')) as Row[]
   ).map(toInvoiceRow);
   const lines = (
     (await db('invoice_lines')
@@ -277,11 +278,13 @@ export async function readInvoiceRows(db: Knex, ids: readonly number[]): Promise
     netMinor: Number(g.net_minor),
     taxMinor: Number(g.tax_minor),
   }));
-  const orders = (
-    (await db('orders')
-      .whereIn('invoice_id', [...ids])
-      .select('id', 'number', 'relating_to', 'created_at')) as Row[]
-  ).map((o) => ({
+  // By the lines' orders, not by orders.invoice_id: a credit note's orders point to the invoice, and an
+  // order reopened by a credit note points to none (or to its next invoice)
+  const orderRows: Row[] = [];
+  for (const part of chunk([...new Set(lines.map((l) => l.orderId))], 1000)) {
+    for (const o of (await db('orders').whereIn('id', part).select('id', 'number', 'relating_to', 'created_at')) as Row[]) orderRows.push(o);
+  }
+  const orders = orderRows.map((o) => ({
     id: Number(o.id),
     number: o.number as string,
     relatingTo: (o.relating_to as string | null) ?? null,
