@@ -76,12 +76,12 @@ export function resolveOrders(
     }
     let strategy = strategies.get(company.code);
     if (!strategy) strategies.set(company.code, (strategy = pricingStrategyOf(graph, company)));
-    const result = resolveOrder(o, company, strategy, products);
+    const result = resolveOrder(o, company, strategy, products, stored.get(orderKey(o.company, o.number))?.id ?? null);
     if (Array.isArray(result)) {
       for (const p of result) problems.push(problemAt(located, p.field, p.message));
       continue;
     }
-    resolved.push({ ...located, value: { ...result, companyCode: o.company, storedId: stored.get(orderKey(o.company, o.number))?.id ?? null } });
+    resolved.push({ value: result, file: located.file, path: located.path });
   }
   return { resolved, problems };
 }
@@ -91,13 +91,17 @@ function pricingStrategyOf(graph: CompanyGraph, company: CompanyNode): PricingSt
   return pricingStrategies.get(nearestSupplier(graph, company.code)?.pricingStrategy ?? 'default') ?? defaultPricing;
 }
 
-/** The order's content as it will be stored, or what is wrong with it (each with its field's path). */
+/**
+ * The order as it will be stored (replacing the stored order `storedId`, if any), or what is wrong with
+ * it, each with its field's path.
+ */
 export function resolveOrder(
   o: OrderInput,
   company: CompanyNode,
   strategy: PricingStrategy,
   products: ReadonlyMap<string, KnownProduct>,
-): OrderContent | Array<{ field: string; message: string }> {
+  storedId: number | null = null,
+): OrderWrite | Array<{ field: string; message: string }> {
   const problems: Array<{ field: string; message: string }> = [];
   const currency = o.currency ?? company.currency;
   if (!currency) problems.push({ field: '.currency', message: `is required: ${o.company} has no invoicing currency to default to` });
@@ -115,7 +119,10 @@ export function resolveOrder(
     }
   });
   if (problems.length > 0 || !currency) return problems;
+  // One literal with every field (no spreads): a load builds one of these per order
   return {
+    companyCode: o.company,
+    storedId,
     number: o.number,
     source: o.source,
     status: o.status,
