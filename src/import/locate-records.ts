@@ -55,3 +55,16 @@ export function findDuplicates<T>(records: readonly Located<T>[], key: (value: T
   }
   return problems;
 }
+
+/**
+ * The problems of several checks over the same records, record by record (files in the order given,
+ * records in file order), each record's in the order of the checks.
+ */
+export function inRecordOrder<T>(records: readonly Located<T>[], ...checks: ImportProblem[][]): ImportProblem[] {
+  const problems = checks.flat();
+  if (problems.length < 2) return problems;
+  const position = new Map(records.map((r, i) => [`${r.file}\u0000${r.path}`, i]));
+  const recordOf = (p: ImportProblem) => position.get(`${p.file}\u0000${p.path.slice(0, p.path.indexOf(']') + 1)}`) ?? records.length;
+  // (sort is stable: one record's problems keep the order of the checks)
+  return problems.sort((a, b) => recordOf(a) - recordOf(b));
+}

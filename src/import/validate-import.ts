@@ -6,7 +6,7 @@
 import type { StoredCompany, StoredSequence } from '../db/import-reads.js';
 import type { CompanyWrite, IntegrationWrite, OrderWrite, ProductWrite, SequenceWrite, UserWrite } from '../db/import-writes.js';
 import { buildCompanyGraph } from './company-graph.js';
-import type { ImportProblem, LocatedImport } from './locate-records.js';
+import { inRecordOrder, type ImportProblem, type LocatedImport } from './locate-records.js';
 import { toCompanyWrite, toIntegrationWrites, toProductWrite, toSequenceWrites } from './plan-writes.js';
 import { checkDuplicateOrders, checkInvoicedOrders, knownProducts, resolveOrders, type KnownProduct, type StoredOrder } from './resolve-orders.js';
 import {
@@ -56,16 +56,17 @@ export function validateImport(load: LocatedImport, stored: StoredState): Valida
   const invoiced = checkInvoicedOrders(orders.resolved, stored.orders);
   const problems = [
     ...checkDuplicateCompanies(load.companies),
-    ...checkParents(load.companies, graph),
-    ...checkSharedSequences(load.companies),
-    ...checkPricingStrategies(load.companies, graph),
-    ...checkIntegrationOwners(load.companies),
-    ...checkOneIntegrationPerType(load.companies),
-    ...checkDuplicateUsers(load.users),
-    ...checkPrimaryCompanies(load.users, graph),
+    ...inRecordOrder(
+      load.companies,
+      checkParents(load.companies, graph),
+      checkSharedSequences(load.companies),
+      checkPricingStrategies(load.companies, graph),
+      checkIntegrationOwners(load.companies),
+      checkOneIntegrationPerType(load.companies),
+    ),
+    ...inRecordOrder(load.users, checkDuplicateUsers(load.users), checkPrimaryCompanies(load.users, graph)),
     ...checkDuplicateProducts(load.products),
-    ...checkDuplicateOrders(load.orders),
-    ...orders.problems,
+    ...inRecordOrder(load.orders, checkDuplicateOrders(load.orders), orders.problems),
     ...checkFrozenSequences(load.companies, graph, stored.sequences),
     ...invoiced.problems,
   ];

@@ -187,6 +187,34 @@ describe('validateImport', () => {
     ]);
   });
 
+  it("lists the problems record by record, files in order, each record's in the order of the checks", () => {
+    const load = loadOf(
+      { companies: [supplier('S1', { sharedSequence: true, pricingStrategy: 'cheap' }), dropship('R1', 'NOPE')] },
+      {
+        companies: [
+          dropship('R2', 'GONE', {
+            integrations: [
+              { type: 'pdf-emailer', emailTo: 'a@b.example' },
+              { type: 'pdf-emailer', emailTo: 'c@b.example' },
+            ],
+          }),
+          supplier('S1'),
+        ],
+      },
+    );
+    const result = validateImport(load, nothingStored());
+    expect(!result.ok && result.problems.map((p) => `${p.file}: ${p.path}`)).toEqual([
+      'f1.json: companies[1].code',
+      'f0.json: companies[0].sharedSequence',
+      'f0.json: companies[0].pricingStrategy',
+      'f0.json: companies[1].parent',
+      'f1.json: companies[0].parent',
+      'f1.json: companies[0].integrations[1].type',
+      // the second S1 keeps the strategy the first one gave
+      'f1.json: companies[1].pricingStrategy',
+    ]);
+  });
+
   it('an invoiced order loaded again unchanged is counted, not written; with a change it is refused', () => {
     const load = loadOf({ orders: [order('RETB', 'B-1', { createdAt: '2026-11-02T10:00:00Z' })] });
     const first = validateImport(load, nothingStored(STORED_TREE));
