@@ -1,6 +1,6 @@
 /**
  * The import format of SPEC §6 as a zod schema: the shape of each record and every rule that can be
- * checked on a value alone. Rules that need other records or the database live in resolve-import.ts.
+ * checked on a value alone. Rules that need other records or the database live in validate-import.ts.
  */
 import { z } from 'zod';
 import { parseAmount, parseTaxRate, parseUnitPrice } from '../domain/money.js';

@@ -31,7 +31,7 @@ export async function saveIntegration(
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw inputError([{ path: '', message: 'must be an object with the settings to change' }]);
   }
-  if ('type' in patch && (patch as { type: unknown }).type !== type) throw inputError([{ path: 'type', message: `must be "${type}" (the type in the URL)` }]);
+  if ('type' in patch && patch.type !== type) throw inputError([{ path: 'type', message: `must be "${type}" (the type in the URL)` }]);
   const stored = (await listIntegrations(db, { companyCode })).find((g) => g.type === type);
   const parsed = integrationSchema.safeParse({ ...(stored ? integrationAsImport(stored) : {}), ...patch, type });
   if (!parsed.success) throw schemaInputError(parsed.error);
