@@ -3,6 +3,7 @@
  */
 import type { Knex } from 'knex';
 import type { CompanyRecord } from '../domain/company.js';
+import { defaultCreditNotePrefix } from '../domain/invoice-number.js';
 import type { InvoiceLayout, PostalAddress } from '../domain/invoice-document.js';
 import { chunk } from './connect.js';
 
@@ -146,8 +147,22 @@ export async function listCompanyViews(db: Knex, ids?: readonly number[]): Promi
   });
 }
 
-/** The numbering sequence a company owns, or null. */
-export async function findSequence(db: Knex, ownerId: number): Promise<{ prefix: string; padding: number; next: number; issued: number } | null> {
-  const row = (await db('sequences').where('owner_company_id', ownerId).first('prefix', 'padding', 'next_value', 'issued')) as Row | undefined;
-  return row ? { prefix: row.prefix as string, padding: Number(row.padding), next: Number(row.next_value), issued: Number(row.issued) } : null;
+/** The numbering sequence a company owns (invoices and credit notes), or null. */
+export async function findSequence(
+  db: Knex,
+  owner: { id: number; code: string },
+): Promise<{ prefix: string; padding: number; next: number; issued: number; creditNotePrefix: string; creditNotesIssued: number } | null> {
+  const row = (await db('sequences')
+    .where('owner_company_id', owner.id)
+    .first('prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued')) as Row | undefined;
+  return row
+    ? {
+        prefix: row.prefix as string,
+        padding: Number(row.padding),
+        next: Number(row.next_value),
+        issued: Number(row.issued),
+        creditNotePrefix: (row.credit_note_prefix as string | null) ?? defaultCreditNotePrefix(owner.code),
+        creditNotesIssued: Number(row.credit_notes_issued),
+      }
+    : null;
 }

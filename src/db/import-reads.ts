@@ -127,23 +127,35 @@ export interface StoredSequence {
   padding: number;
   nextValue: number;
   issued: number;
+  /** null: the default (the owner's code + "-CN-") */
+  creditNotePrefix: string | null;
+  creditNotesIssued: number;
 }
 
 /** The sequences these companies own, by owner id. */
 export async function readSequences(trx: Knex.Transaction, ownerIds: readonly number[]): Promise<Map<number, StoredSequence>> {
   const out = new Map<number, StoredSequence>();
   for (const part of chunk(ownerIds, 500)) {
-    const rows = await trx('sequences')
-      .whereIn('owner_company_id', part)
-      .select<Array<{ owner_company_id: number | string; prefix: string; padding: number | string; next_value: number | string; issued: number | string }>>(
-        'owner_company_id',
-        'prefix',
-        'padding',
-        'next_value',
-        'issued',
-      );
+    const rows = await trx('sequences').whereIn('owner_company_id', part).select<
+      Array<{
+        owner_company_id: number | string;
+        prefix: string;
+        padding: number | string;
+        next_value: number | string;
+        issued: number | string;
+        credit_note_prefix: string | null;
+        credit_notes_issued: number | string;
+      }>
+    >('owner_company_id', 'prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued');
     for (const r of rows) {
-      out.set(Number(r.owner_company_id), { prefix: r.prefix, padding: Number(r.padding), nextValue: Number(r.next_value), issued: Number(r.issued) });
+      out.set(Number(r.owner_company_id), {
+        prefix: r.prefix,
+        padding: Number(r.padding),
+        nextValue: Number(r.next_value),
+        issued: Number(r.issued),
+        creditNotePrefix: r.credit_note_prefix,
+        creditNotesIssued: Number(r.credit_notes_issued),
+      });
     }
   }
   return out;

@@ -112,20 +112,27 @@ export async function writeCompanies(
   return { ids, counts };
 }
 
-/** A sequence as a load writes it: every value resolved (a sequence that has issued numbers is not written). */
+/**
+ * A sequence as a load writes it, every value resolved. `numbering` is absent once the sequence has issued
+ * invoice numbers, and `creditNotePrefix` once it has issued credit notes (neither may change then).
+ */
 export interface SequenceWrite {
   ownerCode: string;
   /** Whether the owner already has a sequence row (updated) or not (inserted) */
   stored: boolean;
-  prefix: string;
-  padding: number;
-  nextValue: number;
+  numbering?: { prefix: string; padding: number; nextValue: number };
+  /** null: the default prefix */
+  creditNotePrefix?: string | null;
 }
 
 export async function writeSequences(trx: Knex.Transaction, sequences: readonly SequenceWrite[], ids: ReadonlyMap<string, number>, now: number): Promise<void> {
   for (const s of sequences) {
     const ownerId = ids.get(s.ownerCode)!;
-    const row = { prefix: s.prefix, padding: s.padding, next_value: s.nextValue, updated_at: now };
+    const row = {
+      ...(s.numbering ? { prefix: s.numbering.prefix, padding: s.numbering.padding, next_value: s.numbering.nextValue } : {}),
+      ...(s.creditNotePrefix !== undefined ? { credit_note_prefix: s.creditNotePrefix } : {}),
+      updated_at: now,
+    };
     if (s.stored) await trx('sequences').where('owner_company_id', ownerId).update(row);
     else await trx('sequences').insert({ ...row, owner_company_id: ownerId, issued: 0, created_at: now });
   }

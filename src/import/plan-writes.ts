@@ -50,7 +50,8 @@ function toLogoBlob(dataUri: string): LogoBlob | undefined {
 
 /**
  * The sequences the load sets up or changes, every value resolved: the file's, else the stored one,
- * else the default. A sequence that has issued numbers is left as it is (the checks refused a change).
+ * else the default. Numbering that has issued numbers, and a credit-note prefix that has issued credit
+ * notes, are left as they are (the checks refused a change).
  */
 export function toSequenceWrites(companies: readonly CompanyInput[], graph: CompanyGraph, stored: ReadonlyMap<number, StoredSequence>): SequenceWrite[] {
   const out: SequenceWrite[] = [];
@@ -59,13 +60,22 @@ export function toSequenceWrites(companies: readonly CompanyInput[], graph: Comp
     if (!s) continue;
     const id = graph.get(c.code)?.id;
     const old = id == null ? undefined : stored.get(id);
-    if (old && old.issued > 0) continue;
+    const numberingFrozen = old !== undefined && old.issued > 0;
+    const creditNotePrefixFrozen = old !== undefined && old.creditNotesIssued > 0;
+    if (numberingFrozen && (creditNotePrefixFrozen || s.creditNotePrefix === undefined)) continue;
     out.push({
       ownerCode: c.code,
       stored: old !== undefined,
-      prefix: s.prefix ?? old?.prefix ?? defaultSequencePrefix(c.code),
-      padding: s.padding ?? old?.padding ?? DEFAULT_SEQUENCE_PADDING,
-      nextValue: s.next ?? old?.nextValue ?? 1,
+      ...(numberingFrozen
+        ? {}
+        : {
+            numbering: {
+              prefix: s.prefix ?? old?.prefix ?? defaultSequencePrefix(c.code),
+              padding: s.padding ?? old?.padding ?? DEFAULT_SEQUENCE_PADDING,
+              nextValue: s.next ?? old?.nextValue ?? 1,
+            },
+          }),
+      ...(s.creditNotePrefix !== undefined && !creditNotePrefixFrozen ? { creditNotePrefix: s.creditNotePrefix } : {}),
     });
   }
   return out;

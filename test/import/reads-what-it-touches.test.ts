@@ -78,7 +78,9 @@ describe.each(databaseKinds)('what a save reads on %s', (kind) => {
   });
 
   it('PATCH /companies/:code/integrations/:type: the company and its ancestors', async () => {
-    const statements = await companyStatements(() => saveIntegration(t.db, 'RETB', 'pdf-emailer', { emailTo: 'ap@retb.example' }, NOW, loadConfig({}, t.dataDir).policy));
+    const statements = await companyStatements(() =>
+      saveIntegration(t.db, 'RETB', 'pdf-emailer', { emailTo: 'ap@retb.example' }, NOW, loadConfig({}, t.dataDir).policy),
+    );
     expect(unfiltered(statements)).toEqual([]);
     expect(rowsRead(statements)).toBeLessThanOrEqual(8);
   });

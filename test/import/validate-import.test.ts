@@ -149,7 +149,7 @@ describe('user and product checks', () => {
 });
 
 describe('sequence checks', () => {
-  const issued = (n: number): StoredSequence => ({ prefix: 'SUPA-', padding: 6, nextValue: 1 + n, issued: n });
+  const issued = (n: number): StoredSequence => ({ prefix: 'SUPA-', padding: 6, nextValue: 1 + n, issued: n, creditNotePrefix: null, creditNotesIssued: 0 });
 
   it('nothing can change once a number has been issued; the same values again are fine', () => {
     const load = loadOf({
@@ -250,7 +250,7 @@ describe('validateImport', () => {
       ['SUPA', 1],
       ['RETB', 2],
     ]);
-    expect(w.sequences).toEqual([{ ownerCode: 'NEWS', stored: false, prefix: 'NEWS-', padding: 6, nextValue: 1 }]);
+    expect(w.sequences).toEqual([{ ownerCode: 'NEWS', stored: false, numbering: { prefix: 'NEWS-', padding: 6, nextValue: 1 } }]);
     expect(w.integrations).toEqual([
       expect.objectContaining({
         companyCode: 'NEWR',
@@ -272,12 +272,33 @@ describe('validateImport', () => {
   it('keeps a stored sequence value the load leaves out, and leaves a sequence that has issued numbers alone', () => {
     const load = loadOf({ companies: [supplier('SUPA', { sequence: { padding: 4 } })] });
     const withSequence = (s: StoredSequence): StoredState => ({ ...nothingStored(STORED_TREE), sequences: new Map([[1, s]]) });
-    const open = validateImport(load, withSequence({ prefix: 'S/', padding: 6, nextValue: 40, issued: 0 }));
-    expect(open.ok && open.writes.sequences).toEqual([{ ownerCode: 'SUPA', stored: true, prefix: 'S/', padding: 4, nextValue: 40 }]);
+    const open = validateImport(load, withSequence({ prefix: 'S/', padding: 6, nextValue: 40, issued: 0, creditNotePrefix: null, creditNotesIssued: 0 }));
+    expect(open.ok && open.writes.sequences).toEqual([{ ownerCode: 'SUPA', stored: true, numbering: { prefix: 'S/', padding: 4, nextValue: 40 } }]);
     const used = validateImport(
       loadOf({ companies: [supplier('SUPA', { sequence: { padding: 6 } })] }),
-      withSequence({ prefix: 'S/', padding: 6, nextValue: 40, issued: 2 }),
+      withSequence({ prefix: 'S/', padding: 6, nextValue: 40, issued: 2, creditNotePrefix: null, creditNotesIssued: 0 }),
     );
     expect(used.ok && used.writes.sequences).toEqual([]);
+  });
+
+  it('sets the credit-note prefix until a credit note is issued, even after invoices; never one that could repeat an invoice number', () => {
+    const withSequence = (s: StoredSequence): StoredState => ({ ...nothingStored(STORED_TREE), sequences: new Map([[1, s]]) });
+    const load = (sequence: { prefix?: string; creditNotePrefix?: string }) => loadOf({ companies: [supplier('SUPA', { sequence })] });
+    const issued = (n: number): StoredSequence => ({ prefix: 'SUPA-', padding: 6, nextValue: 1 + n, issued: n, creditNotePrefix: null, creditNotesIssued: 0 });
+    const invoicesOnly = validateImport(load({ creditNotePrefix: 'SUPA-CR-' }), withSequence({ ...issued(5) }));
+    expect(invoicesOnly.ok && invoicesOnly.writes.sequences).toEqual([{ ownerCode: 'SUPA', stored: true, creditNotePrefix: 'SUPA-CR-' }]);
+    const creditNotesToo = validateImport(load({ creditNotePrefix: 'SUPA-CR-' }), withSequence({ ...issued(5), creditNotesIssued: 1 }));
+    expect(creditNotesToo.ok).toBe(false);
+    expect(!creditNotesToo.ok && creditNotesToo.problems).toEqual([
+      { file: 'f0.json', path: 'companies[0].sequence.creditNotePrefix', message: 'cannot change: SUPA has already issued 1 credit note(s)' },
+    ]);
+    // The same value again (the default, spelt out) is fine
+    expect(validateImport(load({ creditNotePrefix: 'SUPA-CN-' }), withSequence({ ...issued(5), creditNotesIssued: 1 })).ok).toBe(true);
+    for (const creditNotePrefix of ['SUPA-', 'SUPA-1', 'SUPA-000']) {
+      const clash = validateImport(load({ creditNotePrefix }), withSequence(issued(0)));
+      expect(!clash.ok && clash.problems.map((p) => p.path), creditNotePrefix).toEqual(['companies[0].sequence.creditNotePrefix']);
+    }
+    const prefixClash = validateImport(load({ prefix: 'SUPA-CN-' }), withSequence(issued(0)));
+    expect(!prefixClash.ok && prefixClash.problems.map((p) => p.path)).toEqual(['companies[0].sequence.prefix']);
   });
 });

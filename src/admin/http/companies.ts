@@ -59,7 +59,7 @@ export function registerCompanyRoutes(app: FastifyInstance, ctx: AppContext): vo
     const now = ctx.clock.now();
     return {
       ...view!,
-      sequence: await findSequence(db, company.id),
+      sequence: await findSequence(db, company),
       integrations: (await listIntegrations(db, { companyCode: company.code })).map((g) => integrationJson(g, now)),
     };
   });
