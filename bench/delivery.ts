@@ -20,15 +20,16 @@ import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import pLimit from 'p-limit';
 import SftpClient from 'ssh2-sftp-client';
-import { composeInvoiceEmail } from '../integrations/pdf-emailer/index.js';
+import { composeDocumentEmail } from '../integrations/pdf-emailer/index.js';
 import { toNodemailerMessage } from '../integrations/pdf-emailer/to-nodemailer.js';
 import { fingerprintHostKey } from '../integrations/xml-sftp/index.js';
 import { createContext, main } from '../src/main.js';
 import type { Io } from '../src/admin/output.js';
-import { invoiceCompany } from '../src/pipeline/invoice-company.js';
-import { loadInvoiceDocuments } from '../src/pipeline/load-invoice-document.js';
+import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
+import { loadBillingDocuments } from '../src/pipeline/invoice-documents.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
-import { startSmtpServer, startSshd, type TestSmtpServer, type TestSshd } from './support-servers.js';
+import { startSmtpServer, type TestSmtpServer } from './servers/smtp-server.js';
+import { startSshd, type TestSshd } from './servers/sshd.js';
 import { freshDatabaseUrl, round, tempDir } from './support.js';
 
 const INVOICES = 1000;
@@ -132,7 +133,15 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
     smtp = await startSmtpServer({ keepRaw: false });
     sshd = await startSshd();
     const dirs = await Promise.all(Array.from({ length: COMPANIES }, (_, i) => sshd!.makeDir(`bench-${i + 1}`)));
-    const env = { DATABASE_URL: await freshDatabaseUrl(kind, dir), OMS_DATA_DIR: dir, SMTP_URL: smtp.url, SMTP_FROM: FROM, OMS_LOG_LEVEL: 'warn' };
+    const env = {
+      DATABASE_URL: await freshDatabaseUrl(kind, dir),
+      OMS_DATA_DIR: dir,
+      // the test sshd's client key may be used (SPEC §9: key files only from allowed folders)
+      OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath),
+      SMTP_URL: smtp.url,
+      SMTP_FROM: FROM,
+      OMS_LOG_LEVEL: 'warn',
+    };
     const io = quietIo(env, dir);
     const file = path.join(dir, 'data.json');
     fs.writeFileSync(file, JSON.stringify(dataset(sshd, dirs)));
@@ -146,14 +155,14 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       const now = Date.now();
       for (let i = 1; i <= COMPANIES; i++) {
         const parties = await resolveParties(db, `RET${i}`, USER);
-        await invoiceCompany(db, { parties, mode: 'manual', asOf: now, rules: { includeErrors: false, startingFrom: null }, dryRun: false, runId: null, now });
+        await invoiceCompany(db, { parties, mode: 'manual', asOf: now, rules: { includeErrors: false, startingFrom: null }, runId: null, now });
       }
       const pending = Number(((await db('deliveries').where('status', 'pending').count({ n: '*' }).first()) as { n: number }).n);
       if (pending !== 2 * INVOICES) throw new Error(`expected ${2 * INVOICES} pending deliveries, found ${pending}`);
 
       // The renderer's one-off start (loading its modules and fonts, ≈0.4 s) is not part of the pass
-      const [firstId] = ((await db('invoices').orderBy('id').limit(1).select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
-      await ctx.artefacts().renderPdf((await loadInvoiceDocuments(db, [firstId!])).get(firstId!)!);
+      const [firstId] = (await db('invoices').orderBy('id').limit(1).select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
+      await ctx.artefacts().renderPdf((await loadBillingDocuments(db, [firstId!])).get(firstId!)!);
 
       log(`outbox: ${pending} deliveries…`);
       const profile = await startProfile();
@@ -187,11 +196,11 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       }
 
       // The peer: the same messages and files, sent raw
-      const ids = ((await db('invoices').orderBy('id').select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
-      const docs = [...(await loadInvoiceDocuments(db, ids)).values()];
+      const ids = (await db('invoices').orderBy('id').select<Array<{ id: number }>>('id')).map((r) => Number(r.id));
+      const docs = [...(await loadBillingDocuments(db, ids)).values()];
       const messages = docs.map((doc) => {
         const pdf = fs.readFileSync(path.join(dirs[Number(doc.buyer.code.slice(3)) - 1]!, `${doc.number}.pdf`));
-        return toNodemailerMessage(composeInvoiceEmail(doc, pdf, { emailTo: EMAIL_TO, emailBcc: EMAIL_BCC, from: FROM }));
+        return toNodemailerMessage(composeDocumentEmail(doc, pdf, { emailTo: EMAIL_TO, emailBcc: EMAIL_BCC, from: FROM }));
       });
       const uploads = dirs.map((d) =>
         fs
@@ -229,7 +238,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
 /** OMS_BENCH_PROFILE=FILE writes a CPU profile of the timed part (open it in Chrome DevTools) */
 async function startProfile(): Promise<{ stop(): Promise<void> }> {
   const file = process.env.OMS_BENCH_PROFILE;
-  if (!file) return { stop: async () => undefined };
+  if (!file) return { stop: () => Promise.resolve() };
   const session = new inspector.Session();
   session.connect();
   await session.post('Profiler.enable');

@@ -12,8 +12,8 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/index.js';
 import { connectDatabase } from '../src/db/connect.js';
-import { invoiceCompanies, invoiceCompany, type BatchMember } from '../src/pipeline/invoice-company.js';
-import { BATCH_COMPANIES, batchSizeForTick } from '../src/scheduler/tick.js';
+import { invoiceCompanies, invoiceCompany, type BatchMember } from '../src/pipeline/invoice-companies.js';
+import { BATCH_COMPANIES, batchSizeForTick } from '../src/scheduler/plan-batches.js';
 import { createAutoPartiesResolver } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
@@ -41,7 +41,6 @@ async function invoiceOne(db: ReturnType<typeof connectDatabase>, resolve: Retur
     mode: 'auto',
     asOf: AS_OF,
     rules: { includeErrors: false, startingFrom: null },
-    dryRun: false,
     runId: null,
     now: AS_OF,
   });

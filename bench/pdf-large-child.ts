@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createPdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
-import { buildBenchInvoice } from './pdf-sample-invoice.js';
+import { buildBenchInvoice } from './sample-documents.js';
 
 /**
  * Run in a child process by bench/pdf.ts, so the peak RSS measured is this case's alone: renders one

@@ -4,7 +4,7 @@ import type { InvoiceDocument } from '../src/domain/invoice-document.js';
 import { createPdfRenderer, type PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import { launchChromiumPrinter } from './pdf-chromium.js';
 import type { LargeRunResult } from './pdf-large-child.js';
-import { buildBenchInvoice } from './pdf-sample-invoice.js';
+import { buildBenchInvoice } from './sample-documents.js';
 
 /**
  * PDF benchmark: our renderer against headless Chromium on the same 100-line invoice (warm-up, then the

@@ -18,10 +18,11 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/index.js';
 import { connectDatabase } from '../src/db/connect.js';
-import { invoiceCompany } from '../src/pipeline/invoice-company.js';
+import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
-import { startSmtpServer, startSshd } from './support-servers.js';
+import { startSmtpServer } from './servers/smtp-server.js';
+import { startSshd } from './servers/sshd.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
 
 const AT = '2026-11-21T12:00:00Z';
@@ -73,6 +74,8 @@ export async function runWorkerBench(
     const env = {
       DATABASE_URL: url,
       OMS_DATA_DIR: dir,
+      // the test sshd's client key may be used (SPEC §9: key files only from allowed folders)
+      OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath),
       SMTP_URL: smtp.url,
       OMS_WORKER_CONCURRENCY: String(concurrency),
       ...(process.env.OMS_LOG_LEVEL ? {} : { OMS_LOG_LEVEL: 'info' }),
@@ -101,7 +104,7 @@ export async function runWorkerBench(
 
     // The peer: the invoicing transaction alone for the same companies, in a second database
     const peerUrl = await freshDatabaseUrl('mariadb', dir);
-    await timeCli(['load', '--json', file], { DATABASE_URL: peerUrl, OMS_DATA_DIR: dir });
+    await timeCli(['load', '--json', file], { DATABASE_URL: peerUrl, OMS_DATA_DIR: dir, OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath) });
     const db = connectDatabase(loadConfig({ DATABASE_URL: peerUrl }).database, { poolMax: concurrency + 2 });
     const asOf = Date.parse(AT);
     const limit = pLimit(concurrency);
@@ -115,7 +118,6 @@ export async function runWorkerBench(
             mode: 'auto',
             asOf,
             rules: { includeErrors: false, startingFrom: null },
-            dryRun: false,
             runId: null,
             now: asOf,
           });

@@ -4,6 +4,10 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isFolderList, readOperatorPolicy, type OperatorPolicy } from './operator-policy.js';
+import { collectSecretValues } from './secret-values.js';
+
+export type { OperatorPolicy } from './operator-policy.js';
 
 const positiveInt = (name: string, fallback: number) =>
   z
@@ -17,6 +21,12 @@ const positiveInt = (name: string, fallback: number) =>
       }
       return Number(v);
     });
+
+const folderList = (name: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || isFolderList(v), { message: `${name} must be folder names separated by ":", without control characters` });
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -40,6 +50,8 @@ const envSchema = z.object({
   OMS_WORKER_CONCURRENCY: positiveInt('OMS_WORKER_CONCURRENCY', 4),
   OMS_LEASE_SECONDS: positiveInt('OMS_LEASE_SECONDS', 300),
   OMS_WORKER_BATCH: positiveInt('OMS_WORKER_BATCH', 50).refine((v) => v <= 1000, { message: 'OMS_WORKER_BATCH must be at most 1000' }),
+  OMS_FILE_TARGET_DIRS: folderList('OMS_FILE_TARGET_DIRS'),
+  OMS_SFTP_KEY_DIRS: folderList('OMS_SFTP_KEY_DIRS'),
 });
 
 export interface Config {
@@ -55,6 +67,10 @@ export interface Config {
   delivery: { maxAttempts: number; backoffSeconds: number };
   /** batch: most companies one scheduler transaction invoices together (see scheduler/tick.ts) */
   worker: { concurrency: number; leaseSeconds: number; batch: number };
+  /** Where integrations may point the server: folders for file:// targets and key files, the passwordEnv prefix */
+  policy: OperatorPolicy;
+  /** Configured passwords (DATABASE_URL, SMTP_URL, every OMS_SECRET_ variable): never printed */
+  secrets: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -88,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pdfFonts: e.OMS_PDF_FONTS === undefined ? [DEFAULT_CJK_FONT] : e.OMS_PDF_FONTS.split(path.delimiter).filter((f) => f !== ''),
     delivery: { maxAttempts: e.OMS_DELIVERY_MAX_ATTEMPTS, backoffSeconds: e.OMS_DELIVERY_BACKOFF_SECONDS },
     worker: { concurrency: e.OMS_WORKER_CONCURRENCY, leaseSeconds: e.OMS_LEASE_SECONDS, batch: e.OMS_WORKER_BATCH },
+    policy: Object.freeze(readOperatorPolicy({ fileTargetDirs: e.OMS_FILE_TARGET_DIRS, sftpKeyDirs: e.OMS_SFTP_KEY_DIRS }, dataDir, cwd)),
+    secrets: Object.freeze(collectSecretValues(env)),
   };
   return Object.freeze(config);
 }

@@ -17,17 +17,18 @@
  * - `deliver` resolves only once the far side has accepted the artefacts (SMTP 250, file renamed into
  *   place): mark a delivery `sent` only after it resolves.
  * - Artefacts are lazy so an integration renders only what it sends; the caller renders them once and
- *   passes the same bytes to every integration, and `invoices pdf|xml` prints the same bytes.
+ *   passes the same bytes to every integration, and `invoices pdf|xml` (`credit-notes pdf|xml`) prints the same bytes.
  * - Integrations never touch the database, never read `process.env`, never read the clock.
  */
 import { createHash } from 'node:crypto';
-import type { InvoiceDocument } from '../src/domain/invoice-document.js';
+import type { BillingDocument } from '../src/domain/invoice-document.js';
 
-export type IntegrationType = 'pdf-emailer' | 'xml-sftp';
+export type { IntegrationType } from '../src/domain/integration-settings.js';
+import type { IntegrationType } from '../src/domain/integration-settings.js';
 
 export interface DeliveryArtefacts {
   pdf: () => Promise<Uint8Array>;
-  /** The UBL 2.1 invoice (see xml-sftp/build-ubl-invoice.ts) */
+  /** The UBL 2.1 Invoice or CreditNote, as the document's kind says (see xml-sftp/build-ubl-document.ts) */
   xml: () => string;
 }
 
@@ -37,7 +38,7 @@ export interface DeliveryReceipt {
 }
 
 export interface DeliverySession {
-  deliver(doc: InvoiceDocument, artefacts: DeliveryArtefacts): Promise<DeliveryReceipt>;
+  deliver(doc: BillingDocument, artefacts: DeliveryArtefacts): Promise<DeliveryReceipt>;
   /** Idempotent; never throws */
   close(): Promise<void>;
 }
@@ -47,11 +48,11 @@ export interface IntegrationDriver<Settings> {
   open(settings: Settings): Promise<DeliverySession>;
 }
 
-/** One delivery in its own session, for callers that deliver a single invoice. */
+/** One delivery in its own session, for callers that deliver a single invoice or credit note. */
 export async function deliverOnce<Settings>(
   driver: IntegrationDriver<Settings>,
   settings: Settings,
-  doc: InvoiceDocument,
+  doc: BillingDocument,
   artefacts: DeliveryArtefacts,
 ): Promise<DeliveryReceipt> {
   const session = await driver.open(settings);
@@ -66,14 +67,14 @@ const UNSAFE = /[^A-Za-z0-9_-]/g;
 const MAX_STEM = 100;
 
 /**
- * The invoice number as a token safe for file names and Message-IDs: `[A-Za-z0-9_-]+`, never `.`/`..`,
+ * A document number (invoice or credit note) as a token safe for file names and Message-IDs: `[A-Za-z0-9_-]+`, never `.`/`..`,
  * never a path. A number that is already safe is kept as is (`SUPA-000042`); otherwise unsafe characters
  * become `_` and a hash of the original is appended (`INV/2026/7` → `INV_2026_7-1f0c…`), so two distinct
  * numbers never share a file name or a Message-ID.
  */
-export function safeFileStem(invoiceNumber: string): string {
-  const replaced = invoiceNumber.replace(UNSAFE, '_');
-  if (replaced === invoiceNumber && replaced.length > 0 && replaced.length <= MAX_STEM) return replaced;
-  const hash = createHash('sha256').update(invoiceNumber, 'utf8').digest('hex').slice(0, 10);
+export function safeFileStem(documentNumber: string): string {
+  const replaced = documentNumber.replace(UNSAFE, '_');
+  if (replaced === documentNumber && replaced.length > 0 && replaced.length <= MAX_STEM) return replaced;
+  const hash = createHash('sha256').update(documentNumber, 'utf8').digest('hex').slice(0, 10);
   return `${replaced.slice(0, MAX_STEM)}-${hash}`;
 }

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './001-initial-schema.js';
 import * as runsByIntegration from './002-runs-by-integration.js';
+import * as creditNotes from './003-credit-notes.js';
+import * as tokenOwners from './004-token-owners.js';
 import * as adminSessions from './005-admin-sessions.js';
 import * as deliveryAttempts from './006-delivery-attempts.js';
 
@@ -16,6 +18,8 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001-initial-schema', initialSchema],
   ['002-runs-by-integration', runsByIntegration],
+  ['003-credit-notes', creditNotes],
+  ['004-token-owners', tokenOwners],
   ['005-admin-sessions', adminSessions],
   ['006-delivery-attempts', deliveryAttempts],
 ];

@@ -10,12 +10,15 @@ import { processIo, type Io } from './admin/output.js';
 import { connectDatabase, migrateLatest } from './db/connect.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
+import { redactSecrets } from './domain/redact-secrets.js';
 import fs from 'node:fs';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './admin/create-logger.js';
 import type { PdfRenderer } from '../integrations/pdf/render-invoice-pdf.js';
 import type { Mailer } from '../integrations/pdf-emailer/index.js';
-import { buildUblInvoice } from '../integrations/xml-sftp/build-ubl-invoice.js';
-import { createOutbox } from './pipeline/deliver-pending.js';
+import { buildUblDocument } from '../integrations/xml-sftp/build-ubl-document.js';
+import { checkXmlSftpPolicy } from './import/check-xml-sftp-policy.js';
+import { createOutbox } from './pipeline/outbox.js';
 import { shareSessions } from './scheduler/shared-sessions.js';
 
 export function createContext(io: Io, clock: Clock = systemClock): AppContext {
@@ -42,7 +45,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       return ready;
     },
     logger() {
-      log ??= pino({ level: config.logLevel, base: { service: 'oms-invoicing' } }, { write: (line: string) => io.stderr.write(line) });
+      log ??= createLogger(config, (line) => io.stderr.write(line));
       return log;
     },
     artefacts() {
@@ -53,7 +56,7 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       return {
         pdf: async (doc) => (await renderer!).render(doc),
         renderPdf: async (doc) => (await renderer!).render(doc),
-        xml: (doc) => buildUblInvoice(doc),
+        xml: (doc) => buildUblDocument(doc),
       };
     },
     async runDeps(options = {}) {
@@ -63,7 +66,11 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
         import('../integrations/xml-sftp/index.js'),
       ]);
       mailer ??= createMailer({ smtpUrl: config.smtpUrl, outboxDir: config.outboxDir });
-      const xmlSftp = createXmlSftpDriver({ readSecret: (name) => io.env[name] });
+      const xmlSftp = createXmlSftpDriver({
+        readSecret: (name) => io.env[name],
+        claimSeconds: config.worker.leaseSeconds,
+        checkPolicy: (settings) => checkXmlSftpPolicy(config.policy, settings),
+      });
       // Email sessions are free (one SMTP pool per process); an SFTP session is a login worth keeping
       const sharedSftp = options.shareSessions ? shareSessions(xmlSftp) : null;
       if (sharedSftp) sharedDrivers.push(sharedSftp);
@@ -104,8 +111,9 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.other;
 }
 
-export function reportError(io: Io, err: unknown, json: boolean): void {
-  const message = err instanceof Error ? err.message : String(err);
+export function reportError(io: Io, err: unknown, json: boolean, secrets: readonly string[] = []): void {
+  // A library's message may quote a URL with its password, or a configured secret: never printed
+  const message = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
   if (json) {
     const error =
       err instanceof AppError
@@ -114,7 +122,8 @@ export function reportError(io: Io, err: unknown, json: boolean): void {
     io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
   }
   const known = err instanceof AppError || err instanceof ConfigError;
-  io.stderr.write(`oms-invoicing: ${known ? message : `unexpected error: ${err instanceof Error ? (err.stack ?? message) : message}`}\n`);
+  const detail = err instanceof Error && err.stack ? redactSecrets(err.stack, secrets) : message;
+  io.stderr.write(`oms-invoicing: ${known ? message : `unexpected error: ${detail}`}\n`);
 }
 
 export async function main(argv: string[], io: Io = processIo(), clock: Clock = systemClock): Promise<number> {
@@ -125,7 +134,7 @@ export async function main(argv: string[], io: Io = processIo(), clock: Clock = 
     const cli = buildCli(ctx);
     return await cli.run(argv);
   } catch (err) {
-    reportError(io, err, json);
+    reportError(io, err, json, ctx?.config.secrets);
     return exitCodeFor(err);
   } finally {
     await ctx?.close();

@@ -211,12 +211,28 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
       ['status=credited', 0],
       ['status=partially_credited', 0],
       ['delivery=failed', 0],
-      ['delivery=sent', 1],
       ['company=RETC', 0],
+      ['company=RETB&status=issued', 1],
     ] as const) {
       await page.goto(`${serve.url}/admin/invoices?${filter}`);
       expect(await linkCount(page, 'SUPA-000001'), filter).toBe(count);
     }
+    // A credit note for one unit: the invoice is partially credited, and the page says so
+    const credited = await cli(['credit-notes', 'create', '--invoice', 'SUPA-000001', '--line', '1:1', '--reason', 'One T-shirt returned', '--json']);
+    expect(credited.code, credited.stderr).toBe(0);
+    const note = parseJsonOutput<{ number: string }>(credited).number;
+    for (const [filter, count] of [
+      ['status=partially_credited', 1],
+      ['status=issued', 0],
+      ['status=credited', 0],
+    ] as const) {
+      await page.goto(`${serve.url}/admin/invoices?${filter}`);
+      expect(await linkCount(page, 'SUPA-000001'), filter).toBe(count);
+    }
+    await page.goto(`${serve.url}/admin/invoices/SUPA-000001`);
+    const creditedPage = await mainText(page);
+    expect(creditedPage).toContain('partially credited');
+    expect(creditedPage).toContain(note);
 
     // Sign out ends the session on the server: the old cookie opens nothing any more
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -275,7 +291,12 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     expect(retried).toMatch(/attempt 1: failed — .*Rejected by test server[\s\S]*attempt 1: sent — <invoice-SUPX-000001@/);
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     const deliveries = parseJsonOutput<Array<{ invoice: string; status: string }>>(await cli(['deliveries', 'list', '--json']));
-    expect(deliveries.map((d) => `${d.invoice}:${d.status}`).sort()).toEqual(['SUPA-000001:sent', 'SUPA-000002:sent', 'SUPX-000001:sent']);
+    expect(deliveries.map((d) => `${d.invoice}:${d.status}`).sort()).toEqual([
+      'SUPA-000001:sent',
+      'SUPA-000002:sent',
+      'SUPA-CN-000001:sent',
+      'SUPX-000001:sent',
+    ]);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Failed deliveries' }).click();
     expect(await mainText(page)).toContain('No failed deliveries.');
     await context.close();

@@ -18,7 +18,7 @@ import { findFreePort, startSmtpServer, type ReceivedMail, type TestSmtpServer }
 import { validateInvoices } from './integrations/einvoice-validator.js';
 import type { DeliverySession, IntegrationDriver } from '../integrations/contract.js';
 import { DeliveryError } from '../src/domain/errors.js';
-import { createOutbox } from '../src/pipeline/deliver-pending.js';
+import { createOutbox } from '../src/pipeline/outbox.js';
 import { filenameOf, leafParts, parseMime } from './integrations/parse-mime.js';
 
 const AT = Date.parse('2026-11-21T12:00:00Z');
@@ -79,6 +79,9 @@ afterAll(async () => {
   await sshd?.stop();
   fs.rmSync(scratch, { recursive: true, force: true });
 });
+
+/** The operator's policy for these tests: the test sshd's client keys may be used (SPEC §9) */
+const keyFolders = () => ({ OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath) });
 
 function emailIntegration(extra: Record<string, Json> = {}): Record<string, Json> {
   return { type: 'pdf-emailer', enabled: true, nextInvoiceAt: FAR, emailTo: TO, emailBcc: BCC.join(','), ...extra };
@@ -153,6 +156,7 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
       SMTP_FROM: 'invoices@supa.example',
       OMS_DELIVERY_BACKOFF_SECONDS: '1',
       OMS_LOG_LEVEL: 'warn',
+      ...keyFolders(),
       ...options.env,
     };
     const r = await cli(['load', writeJson(doc)]);
@@ -595,7 +599,7 @@ describe('e-invoices through load, run and the SFTP drop', () => {
     for (const kind of databaseKinds) {
       const t = await createTestDatabase(kind);
       try {
-        const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
+        const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn', ...keyFolders() };
         const cli = (args: string[]) => runCli(args, env, { at: AT });
         const dirs = { RETU: await sshd.makeDir(`einv-u-${kind}`), RETI: await sshd.makeDir(`einv-i-${kind}`), RETL: await sshd.makeDir(`einv-l-${kind}`) };
         const sftp = (dir: string) => sftpIntegration(dir, { includePdf: false });
@@ -679,7 +683,7 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
     const companies = ['RET1', 'RET2', 'RET3'];
     const t = await createTestDatabase(kind);
     try {
-      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
+      const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn', ...keyFolders() };
       const doc = dataset(
         companies.map((code) => ({ code, integrations: [emailIntegration({ enabled: false })] })),
         Array.from({ length: count }, (_, i) => order(companies[i % 3]!, `O-${i}`, { uniqueInvoice: true })),
@@ -748,7 +752,7 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
  * one pending delivery of each queued by hand: the outbox tests below drive those deliveries themselves.
  */
 async function invoicesWithPendingEmail(t: TestDatabase, code: string, count = 1): Promise<{ integration: number; deliveryIds: number[] }> {
-  const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn' };
+  const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_LOG_LEVEL: 'warn', ...keyFolders() };
   const orders = Array.from({ length: count }, (_, i) => order(code, `${code}-${i + 1}`, { uniqueInvoice: true }));
   expect((await runCli(['load', writeJson(dataset([{ code, integrations: [emailIntegration({ enabled: false })] }], orders))], env, { at: AT })).code).toBe(0);
   expect((await runCli(['run', '--company', code, '--as', USER], env, { at: AT })).code).toBe(0);

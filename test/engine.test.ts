@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
-import { invoiceCompany } from '../src/pipeline/invoice-company.js';
+import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc, type Json } from './support/fixtures.js';
@@ -251,7 +251,6 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
         mode: 'manual',
         asOf: AT,
         rules: { includeErrors: false, startingFrom: null },
-        dryRun: false,
         runId: null,
         now: AT,
       });

@@ -115,8 +115,9 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
-    env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     dropDir = path.join(t.dataDir, 'drop');
+    // The operator allows file:// targets in the drop folder only (SPEC §9)
+    env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, OMS_FILE_TARGET_DIRS: dropDir };
     fs.mkdirSync(dropDir);
     const loaded = await runCli(['load', writeJson(dataset(dropDir))], env, { at: AT });
     expect(loaded.code, loaded.stderr).toBe(0);
@@ -481,10 +482,13 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     it('adds an integration only when complete; sftp targets need a pinned host key; suppliers have none', async () => {
       const url = '/companies/RETB/integrations/xml-sftp';
       expect(problemPaths(await send<ErrorJson>(tokens.retb, 'PATCH', url, {}, 400))).toEqual(['target']);
-      const sftp = await send<ErrorJson>(tokens.retb, 'PATCH', url, { target: 'sftp://acct@127.0.0.1:2222/inbox', privateKeyFile: '/etc/oms/k' }, 400);
+      const sftp = await send<ErrorJson>(tokens.admin, 'PATCH', url, { target: 'sftp://acct@127.0.0.1:2222/inbox', privateKeyFile: '/etc/oms/k' }, 400);
       expect(problemPaths(sftp)).toEqual(['hostKeySha256']);
-      const added = await send<Record<string, unknown>>(tokens.retb, 'PATCH', url, { target: 'file:///srv/drop', enabled: false }, 200);
-      expect(added).toMatchObject({ type: 'xml-sftp', target: 'file:///srv/drop', includePdf: false, privateKeyFile: null });
+      // Where files go is the operator's: a company token may not say, an admin token only inside the allowed folders
+      expect(problemPaths(await send<ErrorJson>(tokens.retb, 'PATCH', url, { target: `file://${dropDir}/retb`, enabled: false }, 403))).toEqual(['target']);
+      expect(problemPaths(await send<ErrorJson>(tokens.admin, 'PATCH', url, { target: 'file:///srv/drop', enabled: false }, 400))).toEqual(['target']);
+      const added = await send<Record<string, unknown>>(tokens.admin, 'PATCH', url, { target: `file://${dropDir}/retb`, enabled: false }, 200);
+      expect(added).toMatchObject({ type: 'xml-sftp', target: `file://${dropDir}/retb`, includePdf: false, privateKeyFile: null });
       await send<ErrorJson>(tokens.retb, 'PATCH', '/companies/RETB/integrations/fax', { enabled: true }, 404);
       const onSupplier = await send<ErrorJson>(tokens.supa, 'PATCH', '/companies/SUPA/integrations/pdf-emailer', { emailTo: 'a@b.example' }, 400);
       expect(onSupplier.error.message).toMatch(/dropship or self-fulfilment/);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invoiceCompany } from '../src/pipeline/invoice-company.js';
+import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
@@ -36,7 +36,6 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
       mode: 'manual',
       asOf: AT,
       rules: { includeErrors: false, startingFrom: null },
-      dryRun: false,
       runId: null,
       now: AT,
     });

@@ -78,8 +78,8 @@ function companies(retailers: Array<{ code: string; timezone?: string; integrati
 const anOrder = (company: string, number: string, createdAt: string): Json => order(company, number, { createdAt, dispatchedAt: createdAt });
 
 /** The CLI against one test database, in-process. */
-function harness(t: TestDatabase) {
-  const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
+function harness(t: TestDatabase, policy: Record<string, string> = {}) {
+  const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir, ...policy };
   const runs = new Map<string, number>();
   return {
     env,
@@ -939,7 +939,8 @@ describe('delivery sessions in a tick', () => {
     t = await createTestDatabase(kind);
     const sshd = await startSshd();
     try {
-      const h = harness(t);
+      // The operator allows the test sshd's client key (SPEC §9)
+      const h = harness(t, { OMS_SFTP_KEY_DIRS: path.dirname(sshd.privateKeyPath) });
       const codes = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
       await h.load({
         companies: [

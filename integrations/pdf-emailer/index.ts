@@ -1,5 +1,8 @@
 export { classifySmtpError } from './classify-smtp-error.js';
-export { composeInvoiceEmail, escapeHtml, headerText, parseAddressList, type InvoiceEmailSettings } from './compose-invoice-email.js';
+export { composeCreditNoteEmail } from './compose-credit-note-email.js';
+export { composeDocumentEmail } from './compose-document-email.js';
+export { escapeHtml, headerText, parseAddressList, type EmailContent, type EmailSettings } from './compose-email.js';
+export { composeInvoiceEmail } from './compose-invoice-email.js';
 export { createMailer } from './create-mailer.js';
 export { createEmlFileMailer } from './eml-file-mailer.js';
 export type { MailAttachment, Mailer, MailMessage, MailReceipt } from './mailer.js';

@@ -3,15 +3,13 @@
  * process), so opening one is free; the composition root closes the Mailer at shutdown.
  */
 import { DeliveryError } from '../../src/domain/errors.js';
+import type { PdfEmailerSettings } from '../../src/domain/integration-settings.js';
 import type { DeliverySession, IntegrationDriver } from '../contract.js';
-import { composeInvoiceEmail, parseAddressList } from './compose-invoice-email.js';
+import { composeDocumentEmail } from './compose-document-email.js';
+import { parseAddressList } from './compose-email.js';
 import type { Mailer } from './mailer.js';
 
-/** The integration's stored settings (SPEC §4) */
-export interface PdfEmailerSettings {
-  emailTo: string;
-  emailBcc: string | null;
-}
+export type { PdfEmailerSettings };
 
 export interface PdfEmailerDriverDeps {
   mailer: Mailer;
@@ -22,13 +20,15 @@ export interface PdfEmailerDriverDeps {
 export function createPdfEmailerDriver(deps: PdfEmailerDriverDeps): IntegrationDriver<PdfEmailerSettings> {
   return {
     type: 'pdf-emailer',
+    // async so that a bad address rejects rather than throws
+    // eslint-disable-next-line @typescript-eslint/require-await
     async open(settings) {
       // bad addresses fail the whole batch up front, permanently
       parseAddressList(settings.emailTo, 'emailTo');
       if (settings.emailBcc) parseAddressList(settings.emailBcc, 'emailBcc');
       const session: DeliverySession = {
         async deliver(doc, artefacts) {
-          const message = composeInvoiceEmail(doc, await artefacts.pdf(), { ...settings, from: deps.from });
+          const message = composeDocumentEmail(doc, await artefacts.pdf(), { ...settings, from: deps.from });
           const receipt = await deps.mailer.send(message);
           // The server took the message for some recipients only. A refused To means the customer did
           // not get the invoice: fail (permanently: the address must be fixed; a later resend reaches the

@@ -18,3 +18,10 @@ export function safeFileName(name: string): string {
 export function tempFileName(finalName: string): string {
   return `.${finalName}.part-${randomBytes(6).toString('hex')}`;
 }
+
+/** Exactly the names `tempFileName(safeFileName(…))` makes: the only files this program ever removes */
+const TEMP_FILE_NAME = /^\.[A-Za-z0-9_-]{1,111}(\.[A-Za-z0-9]{1,8})?\.part-[0-9a-f]{12}$/;
+
+export function isTempFileName(name: string): boolean {
+  return TEMP_FILE_NAME.test(name);
+}

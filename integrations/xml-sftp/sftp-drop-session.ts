@@ -6,21 +6,18 @@
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { posix } from 'node:path';
-import type { SFTPWrapper } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { DeliveryError } from '../../src/domain/errors.js';
+import { classifyConnectError, classifyOperationError, messageOf, SFTP_STATUS, statusOf } from './classify-sftp-error.js';
 import type { DropOptions, DropSession } from './drop-session.js';
 import { describeDropTarget, type DropTarget } from './drop-target.js';
-import { safeFileName, tempFileName } from './file-names.js';
+import { isTempFileName, safeFileName, tempFileName } from './file-names.js';
 import { fingerprintHostKey, parseHostKeySha256 } from './host-key.js';
+import { trackSftpRequests, type SftpRequests } from './sftp-requests.js';
+import { staleTempFiles } from './stale-temp-files.js';
 
 type SftpTarget = Extract<DropTarget, { protocol: 'sftp' }>;
-
-/** ssh2's SFTP status codes */
-const NO_SUCH_FILE = 2;
-const PERMISSION_DENIED = 3;
-const OP_UNSUPPORTED = 8;
-const RETRYABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
 export async function openSftpDropSession(target: SftpTarget, options: DropOptions): Promise<DropSession> {
   const location = describeDropTarget(target);
@@ -32,15 +29,13 @@ export async function openSftpDropSession(target: SftpTarget, options: DropOptio
   // Without this each small upload stalls ≈40 ms (Nagle + delayed ACK), see PLATFORM-NOTES.
   socket.setNoDelay(true);
 
-  let lost: Error | null = null;
+  const requests = trackSftpRequests();
+  const request = requests.run.bind(requests);
   let closing = false;
-  const noteLoss = (error: Error) => {
-    if (!closing) lost ??= error;
-  };
   const client = new SftpClient('oms-xml-sftp', {
-    error: (error) => noteLoss(error instanceof Error ? error : new Error(String(error))),
-    end: () => noteLoss(new Error('the server ended the connection')),
-    close: () => noteLoss(new Error('the connection closed')),
+    error: (error) => requests.noteLoss(error instanceof Error ? error : new Error(String(error))),
+    end: () => requests.noteLoss(new Error('the server ended the connection')),
+    close: () => requests.noteLoss(new Error('the connection closed')),
   });
 
   let presentedHostKey: string | null = null;
@@ -51,6 +46,7 @@ export async function openSftpDropSession(target: SftpTarget, options: DropOptio
       username: target.username,
       ...credentials,
       readyTimeout: timeoutMs,
+      // a server that stops answering is given up after a minute, well within a delivery's claim
       keepaliveInterval: 15_000,
       keepaliveCountMax: 4,
       hostVerifier: (key: Buffer) => {
@@ -60,20 +56,22 @@ export async function openSftpDropSession(target: SftpTarget, options: DropOptio
     });
   } catch (error) {
     socket.destroy();
-    throw classifyConnectError(error, target, expectedHostKey, presentedHostKey, credentials);
+    throw classifyConnectError(error, target, expectedHostKey, presentedHostKey, 'privateKey' in credentials ? 'private key' : 'password');
   }
 
+  sftp.once('close', () => requests.noteLoss(new Error('the SFTP channel closed')));
   const close = async () => {
     if (closing) return;
     closing = true;
+    requests.end();
     await client.end().catch(() => undefined);
     socket.destroy();
   };
 
-  const dirStat = await call<{ isDirectory(): boolean }>((cb) => sftp.stat(target.directory, cb)).catch(async (error: unknown) => {
+  const dirStat = await request<Stats>((cb) => sftp.stat(target.directory, cb)).catch(async (error: unknown) => {
     await close();
     const code = statusOf(error);
-    if (code === NO_SUCH_FILE) throw new DeliveryError(`remote directory ${target.directory} does not exist on ${location}`, false, error);
+    if (code === SFTP_STATUS.NO_SUCH_FILE) throw new DeliveryError(`remote directory ${target.directory} does not exist on ${location}`, false, error);
     throw classifyOperationError(error, `cannot read remote directory ${target.directory} on ${location}`, null);
   });
   if (!dirStat.isDirectory()) {
@@ -81,26 +79,69 @@ export async function openSftpDropSession(target: SftpTarget, options: DropOptio
     throw new DeliveryError(`remote path ${target.directory} on ${location} is not a directory`, false);
   }
 
+  const leftovers: string[] = [];
+  let lastPlaced: string | null = null;
+
+  /** True when the file is gone; false when it could not be removed (typically: the connection is lost) */
+  const remove = async (path: string): Promise<boolean> => {
+    return request<void>((cb) => sftp.unlink(path, cb)).then(
+      () => true,
+      (error: unknown) => statusOf(error) === SFTP_STATUS.NO_SUCH_FILE,
+    );
+  };
+  /** Awaited before a failed upload reports: its temp file is gone, or listed for a new session to remove */
+  const discard = async (tempPath: string) => {
+    if (!(await remove(tempPath))) leftovers.push(tempPath);
+  };
+
   return {
+    get connected() {
+      return requests.lost === null && !closing;
+    },
+    leftovers,
     async upload(name, bytes) {
+      const { lost } = requests;
       if (lost) throw new DeliveryError(`connection to ${location} lost: ${lost.message}`, true, lost);
       const fileName = safeFileName(name);
       const finalPath = posix.join(target.directory, fileName);
       const tempPath = posix.join(target.directory, tempFileName(fileName));
       const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       try {
-        await call<void>((cb) => sftp.writeFile(tempPath, data, cb));
+        await request<void>((cb) => sftp.writeFile(tempPath, data, cb));
       } catch (error) {
-        removeQuietly(sftp, tempPath);
-        throw classifyOperationError(error, `cannot write ${fileName} to ${target.directory} on ${location}`, lost);
+        const note = statusOf(error) === SFTP_STATUS.FAILURE && !requests.lost ? await diskFullNote(request, sftp, target.directory, data.length) : '';
+        await discard(tempPath);
+        throw classifyOperationError(error, `cannot write ${fileName} to ${target.directory} on ${location}`, requests.lost, note);
       }
       try {
-        await call<void>((cb) => sftp.ext_openssh_rename(tempPath, finalPath, cb));
+        await request<void>((cb) => sftp.ext_openssh_rename(tempPath, finalPath, cb));
       } catch (error) {
-        removeQuietly(sftp, tempPath);
-        throw classifyOperationError(error, `cannot move ${fileName} into place in ${target.directory} on ${location}`, lost);
+        await discard(tempPath);
+        // The temp file vanished under us (or the directory did): a retry writes it again, or finds out
+        if (statusOf(error) === SFTP_STATUS.NO_SUCH_FILE && !requests.lost) {
+          throw new DeliveryError(`cannot move ${fileName} into place in ${target.directory} on ${location}: its temp file is gone`, true, error);
+        }
+        throw classifyOperationError(error, `cannot move ${fileName} into place in ${target.directory} on ${location}`, requests.lost);
       }
+      lastPlaced = fileName;
       return finalPath;
+    },
+    async removeTempFiles(paths) {
+      const mine = paths.filter((path) => posix.dirname(path) === target.directory && isTempFileName(posix.basename(path)));
+      const gone = await Promise.all(mine.map(remove));
+      return mine.filter((_, i) => !gone[i]);
+    },
+    async sweepTempFiles(olderThanSeconds) {
+      const directory = target.directory;
+      const [listing, dir] = await Promise.all([
+        request<FileEntryWithStats[]>((cb) => sftp.readdir(directory, cb)),
+        request<Stats>((cb) => sftp.stat(directory, cb)).catch(() => undefined),
+      ]);
+      const placed = lastPlaced === null ? undefined : listing.find((entry) => entry.filename === lastPlaced);
+      const files = listing.map((entry) => ({ name: entry.filename, mtimeMs: secondsToMs(entry.attrs.mtime) }));
+      const stale = staleTempFiles(files, [secondsToMs(dir?.mtime), secondsToMs(placed?.attrs.mtime)], olderThanSeconds * 1000);
+      const gone = await Promise.all(stale.map((name) => remove(posix.join(directory, name))));
+      return stale.filter((_, i) => gone[i]);
     },
     close,
   };
@@ -137,61 +178,17 @@ function connectSocket(host: string, port: number, timeoutMs: number): Promise<S
   });
 }
 
-function classifyConnectError(error: unknown, target: SftpTarget, expected: string, presented: string | null, credentials: Credentials): DeliveryError {
-  const where = `${target.host}:${target.port}`;
-  if (presented !== null && presented !== expected) {
-    return new DeliveryError(`host key mismatch for ${where}: expected ${expected}, got ${presented}`, false, error);
-  }
-  const message = messageOf(error);
-  if (/authentication methods failed/i.test(message)) {
-    const method = 'privateKey' in credentials ? 'private key' : 'password';
-    return new DeliveryError(`authentication failed for ${target.username}@${where} (${method} rejected)`, false, error);
-  }
-  if (/privateKey|private key/i.test(message)) {
-    return new DeliveryError(`cannot use the private key for ${target.username}@${where}: ${message}`, false, error);
-  }
-  if (/handshake failed/i.test(message)) {
-    return new DeliveryError(`SSH handshake with ${where} failed: ${message}`, false, error);
-  }
-  return new DeliveryError(`SSH connection to ${where} failed: ${message}`, true, error);
+/**
+ * OpenSSH reports a full disk (and an exceeded quota) as a bare "Failure". When the server's file system
+ * has less room than the file, say so (statvfs@openssh.com); otherwise add nothing.
+ */
+async function diskFullNote(request: SftpRequests['run'], sftp: SFTPWrapper, directory: string, fileSize: number): Promise<string> {
+  const info = await request<unknown>((cb) => sftp.ext_openssh_statvfs(directory, cb)).catch(() => null);
+  if (typeof info !== 'object' || info === null || !('f_bavail' in info) || !('f_frsize' in info)) return '';
+  const free = Number(info.f_bavail) * Number(info.f_frsize);
+  return Number.isFinite(free) && free < fileSize ? ` (the server's disk is full: ${free} bytes free)` : '';
 }
 
-/** SFTP status → permanent (missing, forbidden, unsupported) or retryable (everything else, e.g. disk full, lost link) */
-function classifyOperationError(error: unknown, what: string, lost: Error | null): DeliveryError {
-  if (lost) return new DeliveryError(`${what}: connection lost (${lost.message})`, true, error);
-  const code = statusOf(error);
-  if (code === NO_SUCH_FILE) return new DeliveryError(`${what}: no such file or directory`, false, error);
-  if (code === PERMISSION_DENIED) return new DeliveryError(`${what}: permission denied`, false, error);
-  if (code === OP_UNSUPPORTED || /does not support/i.test(messageOf(error))) {
-    return new DeliveryError(`${what}: the server does not support it (posix-rename@openssh.com is required)`, false, error);
-  }
-  const socketCode = typeof code === 'string' && RETRYABLE_SOCKET_CODES.has(code) ? `${code}: ` : '';
-  return new DeliveryError(`${what}: ${socketCode}${messageOf(error)}`, true, error);
-}
-
-function removeQuietly(sftp: SFTPWrapper, path: string): void {
-  try {
-    sftp.unlink(path, () => undefined);
-  } catch {
-    // the connection is gone: the temp file stays behind as a dotfile, which importers skip
-  }
-}
-
-/** Promisifies one ssh2 SFTP call; a synchronous throw (e.g. a missing extension) rejects too. */
-function call<T>(start: (cb: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    try {
-      start((error, value) => (error ? reject(error) : resolve(value as T)));
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
-function statusOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return typeof seconds === 'number' ? seconds * 1000 : undefined;
 }

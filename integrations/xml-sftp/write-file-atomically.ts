@@ -20,7 +20,8 @@ export async function writeFileAtomically(directory: string, name: string, bytes
     }
     await rename(tempPath, finalPath);
   } catch (error) {
-    await rm(tempPath, { force: true });
+    // the write's own error is the one to report; a temp file that cannot be removed now is swept later
+    await rm(tempPath, { force: true }).catch(() => undefined);
     throw error;
   }
   await syncDirectory(directory);

@@ -8,9 +8,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { RenderedPdf } from '../../integrations/pdf/render-invoice-pdf.js';
 import type { Clock } from '../domain/clock.js';
-import type { InvoiceDocument } from '../domain/invoice-document.js';
-import type { ArtefactRenderer } from '../pipeline/deliver-pending.js';
-import type { RunDeps } from '../pipeline/run-company.js';
+import type { BillingDocument } from '../domain/invoice-document.js';
+import type { ArtefactRenderer } from '../pipeline/outbox.js';
+import type { RunDeps } from '../pipeline/run-integrations.js';
 import type { Io } from './output.js';
 
 export interface AppContext {
@@ -27,6 +27,6 @@ export interface AppContext {
   /** Structured logs (pino, JSON lines) on standard error */
   logger(): Logger;
   /** The invoice artefacts, rendered exactly as deliveries render them */
-  artefacts(): ArtefactRenderer & { renderPdf(doc: InvoiceDocument): Promise<RenderedPdf> };
+  artefacts(): ArtefactRenderer & { renderPdf(doc: BillingDocument): Promise<RenderedPdf> };
   close(): Promise<void>;
 }

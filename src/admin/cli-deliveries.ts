@@ -2,13 +2,15 @@
  * CLI commands for the outbox: `deliveries list`, `deliveries retry`.
  */
 import type { Command } from 'commander';
+import { listDeliveries, type DeliveryStatus } from '../db/deliveries-repo.js';
 import { inputError } from '../domain/errors.js';
 import { retryDeliveries } from '../pipeline/retry-deliveries.js';
 import type { AppContext } from './app-context.js';
 import { formatTable, printJson } from './output.js';
 
-const STATUSES = ['pending', 'sending', 'sent', 'failed'];
-const iso = (ms: unknown) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'sending', 'sent', 'failed'];
+const isDeliveryStatus = (s: string): s is DeliveryStatus => (STATUSES as readonly string[]).includes(s);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function registerDeliveryCommands(program: Command, ctx: AppContext, setExit: (code: number) => void): void {
   const { io } = ctx;
@@ -21,29 +23,26 @@ export function registerDeliveryCommands(program: Command, ctx: AppContext, setE
     .option('--company <code>', 'only this company')
     .option('--json', 'machine-readable output')
     .action(async (opts: { status?: string; company?: string; json?: boolean }) => {
-      if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
+      if (opts.status !== undefined && !isDeliveryStatus(opts.status)) {
         throw inputError([{ path: '--status', message: `must be one of ${STATUSES.join(', ')}` }]);
       }
       const db = await ctx.db();
-      const q = db('deliveries as d')
-        .join('invoices as i', 'i.id', 'd.invoice_id')
-        .join('integrations as g', 'g.id', 'd.integration_id')
-        .join('companies as c', 'c.id', 'i.company_id')
-        .orderBy('d.id')
-        .select('d.*', 'i.number as invoice', 'g.type as integration', 'c.code as company');
-      if (opts.status) q.where('d.status', opts.status);
-      if (opts.company) q.where('c.code', opts.company);
-      const rows = ((await q) as Array<Record<string, unknown>>).map((r) => ({
-        id: Number(r.id),
-        invoice: r.invoice as string,
-        company: r.company as string,
-        integration: r.integration as string,
-        status: r.status as string,
-        attempts: Number(r.attempts),
-        error: (r.last_error as string | null) ?? null,
-        nextAttemptAt: r.status === 'failed' ? iso(r.next_attempt_at) : null,
-        sentAt: iso(r.sent_at),
-        receipt: (r.receipt as string | null) ?? null,
+      const rows = (
+        await listDeliveries(db, {
+          ...(opts.status !== undefined ? { status: opts.status } : {}),
+          ...(opts.company !== undefined ? { company: opts.company } : {}),
+        })
+      ).map((r) => ({
+        id: r.id,
+        invoice: r.invoice,
+        company: r.company,
+        integration: r.integration,
+        status: r.status,
+        attempts: r.attempts,
+        error: r.error,
+        nextAttemptAt: r.status === 'failed' ? iso(r.nextAttemptAt) : null,
+        sentAt: iso(r.sentAt),
+        receipt: r.receipt,
       }));
       if (opts.json) return printJson(io, rows);
       io.stdout.write(
@@ -60,10 +59,7 @@ export function registerDeliveryCommands(program: Command, ctx: AppContext, setE
     .argument('<idOrNumber>', 'delivery id or invoice number')
     .option('--json', 'machine-readable output')
     .action(async (target: string, opts: { json?: boolean }) => {
-      const results = await retryDeliveries(await ctx.runDeps(), /^\d+$/.test(target) ? { deliveryId: Number(target) } : { invoiceNumber: target }, {
-        path: 'idOrNumber',
-        label: target,
-      });
+      const results = await retryDeliveries(await ctx.runDeps(), target);
       if (opts.json) printJson(io, results);
       else for (const o of results) io.stdout.write(`delivery ${o.id} (${o.invoice} via ${o.integration}): ${o.status}${o.error ? ` (${o.error})` : ''}\n`);
       if (results.some((o) => o.status !== 'sent')) setExit(1);

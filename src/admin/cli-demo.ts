@@ -4,10 +4,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { listInvoices } from '../db/invoices-repo.js';
 import { inputError } from '../domain/errors.js';
+import { redactUrl } from '../domain/redact-secrets.js';
 import { validateImportDocument } from '../import/read-import-files.js';
 import { loadImport } from '../import/load-import.js';
 import { runCompanyIntegrations, type RunReport } from '../pipeline/run-company.js';
@@ -43,11 +44,12 @@ export function registerDemoCommand(program: Command, ctx: AppContext): void {
       }
       const exportDir = path.join(config.dataDir, 'exports');
       await fs.mkdir(exportDir, { recursive: true });
-      // The bundled file names its SFTP-style target as a placeholder: a folder under the data directory
-      const text = (await fs.readFile(await demoDataFile(), 'utf8')).replaceAll('{EXPORT_DIR}', exportDir);
+      // The bundled file names its target folder as a placeholder: the data directory's exports folder, which
+      // the operator's policy allows unless OMS_FILE_TARGET_DIRS says otherwise (percent-encoded, as a URL path)
+      const text = (await fs.readFile(await demoDataFile(), 'utf8')).replaceAll('{EXPORT_DIR}', pathToFileURL(exportDir).pathname);
       const source = { file: 'demo-data.json', data: validateImportDocument('demo-data.json', JSON.parse(text)) };
       const db = await ctx.db();
-      const loaded = await loadImport(db, [source], { now: ctx.clock.now() });
+      const loaded = await loadImport(db, [source], { now: ctx.clock.now(), policy: config.policy });
       const deps = await ctx.runDeps();
       const reports: RunReport[] = [];
       for (const c of source.data.companies.filter((co) => co.integrations && co.integrations.length > 0)) {
@@ -56,7 +58,7 @@ export function registerDemoCommand(program: Command, ctx: AppContext): void {
       const invoices = await listInvoices(db);
       const where = {
         database: config.database.filename!,
-        emails: config.smtpUrl ? `sent to ${config.smtpUrl}` : config.outboxDir,
+        emails: config.smtpUrl ? `sent to ${redactUrl(config.smtpUrl)}` : config.outboxDir,
         exports: exportDir,
       };
       if (opts.json) return printJson(io, { loaded, runs: reports, invoices, output: where });

@@ -1,15 +1,13 @@
 /**
  * CLI commands around runs and invoices: `run`, `invoices …`.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { loadInvoiceDocumentByNumber } from '../pipeline/load-invoice-document.js';
-import type { InvoiceDocument } from '../domain/invoice-document.js';
-import { listInvoices } from '../db/invoices-repo.js';
-import { inputError } from '../domain/errors.js';
+import { findCompanyByCode } from '../db/companies-repo.js';
+import { listInvoices, showInvoice } from '../db/invoices-repo.js';
+import { AppError, inputError } from '../domain/errors.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../pipeline/run-company.js';
 import type { AppContext } from './app-context.js';
+import { registerArtefactCommands } from './cli-artefacts.js';
 import { formatTable, printJson, runReportJson } from './output.js';
 
 function printRunReport(ctx: AppContext, report: RunReport, json: boolean): void {
@@ -82,7 +80,7 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
     .option('--json', 'machine-readable output')
     .action(async (opts: { company?: string; json?: boolean }) => {
       const db = await ctx.db();
-      if (opts.company !== undefined && !(await db('companies').where('code', opts.company).first('id'))) {
+      if (opts.company !== undefined && !(await findCompanyByCode(db, opts.company))) {
         throw inputError([{ path: '--company', message: `unknown company "${opts.company}"` }]);
       }
       const list = await listInvoices(db, opts.company !== undefined ? { company: opts.company } : {});
@@ -107,42 +105,38 @@ export function registerInvoicingCommands(program: Command, ctx: AppContext, set
       );
     });
 
-  const artefactCommand = (
-    name: string,
-    description: string,
-    render: (doc: InvoiceDocument) => Promise<{ bytes: Uint8Array; meta?: Record<string, unknown> }>,
-  ) =>
-    invoices
-      .command(name)
-      .description(description)
-      .argument('<number>', 'invoice number')
-      .option('-o, --output <file>', 'write to this file (default: standard output)')
-      .option('--json', 'machine-readable output')
-      .action(async (number: string, opts: { output?: string; json?: boolean }) => {
-        const { doc } = await loadInvoiceDocumentByNumber(await ctx.db(), number);
-        const { bytes, meta } = await render(doc);
-        await writeArtefact(ctx, bytes, opts, { number, ...meta });
-      });
+  invoices
+    .command('show')
+    .description('one invoice with its lines (what is credited of each), its status and its credit notes')
+    .argument('<number>', 'invoice number')
+    .option('--json', 'machine-readable output')
+    .action(async (number: string, opts: { json?: boolean }) => {
+      const invoice = await showInvoice(await ctx.db(), number);
+      if (!invoice) throw new AppError('NOT_FOUND', `unknown invoice "${number}"`, { problems: [{ path: 'NUMBER', message: `unknown invoice "${number}"` }] });
+      if (opts.json) return printJson(io, invoice);
+      io.stdout.write(
+        `${invoice.number}  ${invoice.company} (seller ${invoice.seller})  issued ${invoice.issueDate}, due ${invoice.dueDate}  ${invoice.status.replace('_', ' ')}\n`,
+      );
+      io.stdout.write(
+        formatTable(
+          ['#', 'ORDER', 'SKU', 'DESCRIPTION', 'QTY', 'UNIT PRICE', 'NET', 'TAX %', 'CREDITED QTY', 'CREDITED NET'],
+          invoice.lines.map((l) => [
+            String(l.position),
+            l.order,
+            l.sku,
+            l.description,
+            String(l.quantity),
+            l.unitPrice,
+            l.net,
+            l.taxRate,
+            String(l.creditedQuantity),
+            l.creditedNet,
+          ]),
+        ),
+      );
+      io.stdout.write(`net ${invoice.net}  tax ${invoice.tax}  total ${invoice.total} ${invoice.currency}; credited ${invoice.credited}\n`);
+      if (invoice.creditNotes.length > 0) io.stdout.write(`credit notes: ${invoice.creditNotes.join(', ')}\n`);
+    });
 
-  artefactCommand('pdf', "the invoice's PDF, identical to what was delivered", async (doc) => {
-    const rendered = await ctx.artefacts().renderPdf(doc);
-    return { bytes: rendered.bytes, meta: { pages: rendered.pageCount, missingCharacters: rendered.missingCharacters } };
-  });
-  artefactCommand('xml', "the invoice's UBL 2.1 XML (Peppol BIS Billing 3.0), identical to what was delivered", async (doc) => ({
-    bytes: Buffer.from(ctx.artefacts().xml(doc), 'utf8'),
-  }));
-}
-
-async function writeArtefact(ctx: AppContext, bytes: Uint8Array, opts: { output?: string; json?: boolean }, meta: Record<string, unknown>): Promise<void> {
-  if (opts.output) {
-    const file = path.resolve(ctx.io.cwd, opts.output);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, file);
-    if (opts.json) printJson(ctx.io, { ...meta, file, bytes: bytes.length });
-    else ctx.io.stderr.write(`wrote ${file} (${bytes.length} bytes)\n`);
-    return;
-  }
-  if (opts.json) return printJson(ctx.io, { ...meta, bytes: bytes.length, base64: Buffer.from(bytes).toString('base64') });
-  ctx.io.stdout.write(Buffer.from(bytes) as unknown as string);
+  registerArtefactCommands(invoices, ctx, 'invoice');
 }

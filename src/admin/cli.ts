@@ -11,6 +11,7 @@ import { loadImport } from '../import/load-import.js';
 import type { AppContext } from './app-context.js';
 import { createProgress, formatTable, printJson } from './output.js';
 import { registerInvoicingCommands } from './cli-invoicing.js';
+import { registerCreditNoteCommands } from './cli-credit-notes.js';
 import { registerDeliveryCommands } from './cli-deliveries.js';
 import { registerWorkerCommands } from './cli-worker.js';
 import { registerDemoCommand } from './cli-demo.js';
@@ -69,6 +70,7 @@ export function buildCli(ctx: AppContext): Cli {
       try {
         const summary = await loadImport(db, sources, {
           now: ctx.clock.now(),
+          policy: ctx.config.policy,
           onProgress: (done, total) => progress.update(done, total),
         });
         progress.stop();
@@ -127,6 +129,7 @@ export function buildCli(ctx: AppContext): Cli {
     });
 
   registerInvoicingCommands(program, ctx, setExit);
+  registerCreditNoteCommands(program, ctx, setExit);
   registerDeliveryCommands(program, ctx, setExit);
   registerWorkerCommands(program, ctx, setExit);
   registerDemoCommand(program, ctx);

@@ -1,5 +1,7 @@
 /**
- * API tokens as stored: the SHA-256 of the token, a label, and the company it is scoped to (null: admin).
+ * API tokens as stored: the SHA-256 of the token, a label, the company it is scoped to (null: admin), the
+ * user it was made for (null: none), when it expires (null: never) and when it was last used. Times are
+ * epoch milliseconds.
  */
 import type { Knex } from 'knex';
 
@@ -9,24 +11,61 @@ export interface ApiTokenRecord {
   /** null: an admin token */
   companyId: number | null;
   companyCode: string | null;
-  createdAt: string;
+  /** The user the token was made for: a manual run through the API is numbered from their primary company */
+  userId: number | null;
+  userEmail: string | null;
+  createdAt: number;
+  /** null: never expires */
+  expiresAt: number | null;
+  /** null: never used; recorded at most once a minute (see recordApiTokenUse) */
+  lastUsedAt: number | null;
 }
 
 type Row = Record<string, unknown>;
+const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 const toRecord = (r: Row): ApiTokenRecord => ({
   id: Number(r.id),
   label: r.label as string,
-  companyId: r.company_id === null ? null : Number(r.company_id),
+  companyId: ms(r.company_id),
   companyCode: (r.company_code as string | null) ?? null,
-  createdAt: new Date(Number(r.created_at)).toISOString(),
+  userId: ms(r.user_id),
+  userEmail: (r.user_email as string | null) ?? null,
+  createdAt: Number(r.created_at),
+  expiresAt: ms(r.expires_at),
+  lastUsedAt: ms(r.last_used_at),
 });
 
 const tokensQuery = (db: Knex) =>
-  db('api_tokens as t').leftJoin('companies as c', 'c.id', 't.company_id').select('t.id', 't.label', 't.company_id', 't.created_at', 'c.code as company_code');
+  db('api_tokens as t')
+    .leftJoin('companies as c', 'c.id', 't.company_id')
+    .leftJoin('users as u', 'u.id', 't.user_id')
+    .select(
+      't.id',
+      't.label',
+      't.company_id',
+      't.user_id',
+      't.created_at',
+      't.expires_at',
+      't.last_used_at',
+      'c.code as company_code',
+      'u.email as user_email',
+    );
 
-export async function insertApiToken(db: Knex, t: { sha256: string; label: string; companyId: number | null; now: number }): Promise<void> {
-  await db('api_tokens').insert({ token_sha256: t.sha256, label: t.label, company_id: t.companyId, created_at: t.now });
+export async function insertApiToken(
+  db: Knex,
+  t: { sha256: string; label: string; companyId: number | null; userId: number | null; expiresAt: number | null; now: number },
+): Promise<number> {
+  await db('api_tokens').insert({
+    token_sha256: t.sha256,
+    label: t.label,
+    company_id: t.companyId,
+    user_id: t.userId,
+    expires_at: t.expiresAt,
+    created_at: t.now,
+  });
+  const row: Row | undefined = await db('api_tokens').where('token_sha256', t.sha256).first('id');
+  return Number(row!.id);
 }
 
 export async function listApiTokens(db: Knex): Promise<ApiTokenRecord[]> {
@@ -36,6 +75,17 @@ export async function listApiTokens(db: Knex): Promise<ApiTokenRecord[]> {
 export async function findApiTokenByHash(db: Knex, sha256: string): Promise<ApiTokenRecord | null> {
   const row = (await tokensQuery(db).where('t.token_sha256', sha256).first()) as Row | undefined;
   return row ? toRecord(row) : null;
+}
+
+/**
+ * Records that a token was used at `now`, unless that was already recorded less than `resolutionMs` ago
+ * (also by another process: the condition is in the statement), so most requests write nothing.
+ */
+export async function recordApiTokenUse(db: Knex, id: number, now: number, resolutionMs: number): Promise<void> {
+  await db('api_tokens')
+    .where('id', id)
+    .andWhereRaw('(last_used_at IS NULL OR last_used_at <= ?)', [now - resolutionMs])
+    .update({ last_used_at: now });
 }
 
 /** Deletes a token; false when there was none with this id. */

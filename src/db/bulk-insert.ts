@@ -60,6 +60,15 @@ export async function consecutiveIdsGuaranteed(trx: Knex | Knex.Transaction): Pr
   return row !== undefined && Number(row.mode) <= 1 && Number(row.step) === 1;
 }
 
+/** consecutiveIdsGuaranteed, asked once per database (the answer is a server setting). */
+const derivableIds = new WeakMap<Knex, Promise<boolean>>();
+
+export function idsAreDerivable(db: Knex): Promise<boolean> {
+  let derivable = derivableIds.get(db);
+  if (!derivable) derivableIds.set(db, (derivable = consecutiveIdsGuaranteed(db)));
+  return derivable;
+}
+
 /** Inserts rows in one statement and returns their ids (requires consecutiveIdsGuaranteed). */
 export async function insertReturningIds(
   trx: Knex | Knex.Transaction,

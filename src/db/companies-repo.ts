@@ -2,30 +2,12 @@
  * Companies, their ancestry, users and sequences as the pipeline needs them.
  */
 import type { Knex } from 'knex';
-import type { InvoiceLayout, InvoiceParty, PostalAddress } from '../domain/invoice-document.js';
+import type { CompanyRecord } from '../domain/company.js';
+import { defaultCreditNotePrefix } from '../domain/invoice-number.js';
+import type { InvoiceLayout, PostalAddress } from '../domain/invoice-document.js';
+import { chunk } from './connect.js';
 
-export interface CompanyRecord {
-  id: number;
-  code: string;
-  name: string;
-  type: 'admin' | 'supplier' | 'dropship' | 'self_fulfilment';
-  parentId: number | null;
-  timezone: string;
-  email: string | null;
-  vatNumber: string | null;
-  endpoint: { scheme: string; id: string } | null;
-  address: PostalAddress | null;
-  sharedSequence: boolean;
-  invoicing: {
-    currency: string | null;
-    paymentTermsDays: number;
-    paymentDetails: string | null;
-    iban: string | null;
-    bic: string | null;
-    logoSha256: string | null;
-    layout: InvoiceLayout;
-  };
-}
+export type { CompanyRecord };
 
 type Row = Record<string, unknown>;
 
@@ -81,20 +63,24 @@ export async function findUserByEmail(db: Knex, email: string): Promise<{ id: nu
   return { id: Number(row.id), email: row.email as string, primaryCompanyId: row.primary_company_id === null ? null : Number(row.primary_company_id) };
 }
 
+/** Companies by code, in one query per 500 codes. */
+export async function findCompaniesByCodes(db: Knex, codes: readonly string[]): Promise<Map<string, CompanyRecord>> {
+  const out = new Map<string, CompanyRecord>();
+  for (const part of chunk([...new Set(codes)], 500)) {
+    const query = db('companies').select('*');
+    if (part.length === 1) query.where('code', part[0]!);
+    else query.whereIn('code', part);
+    for (const row of (await query) as Row[]) {
+      const company = toCompanyRecord(row);
+      out.set(company.code, company);
+    }
+  }
+  return out;
+}
+
 export async function findCompanyById(db: Knex, id: number): Promise<CompanyRecord | null> {
   const row = (await db('companies').where('id', id).first()) as Row | undefined;
   return row ? toCompanyRecord(row) : null;
-}
-
-export function toParty(c: CompanyRecord): InvoiceParty {
-  return {
-    code: c.code,
-    name: c.name,
-    email: c.email,
-    vatNumber: c.vatNumber,
-    endpoint: c.endpoint,
-    address: c.address ?? { lines: [], city: '', postcode: '', country: '' },
-  };
 }
 
 /** Every company's id, code and parent: the tree API scopes are computed on. */
@@ -161,8 +147,22 @@ export async function listCompanyViews(db: Knex, ids?: readonly number[]): Promi
   });
 }
 
-/** The numbering sequence a company owns, or null. */
-export async function findSequence(db: Knex, ownerId: number): Promise<{ prefix: string; padding: number; next: number; issued: number } | null> {
-  const row = (await db('sequences').where('owner_company_id', ownerId).first('prefix', 'padding', 'next_value', 'issued')) as Row | undefined;
-  return row ? { prefix: row.prefix as string, padding: Number(row.padding), next: Number(row.next_value), issued: Number(row.issued) } : null;
+/** The numbering sequence a company owns (invoices and credit notes), or null. */
+export async function findSequence(
+  db: Knex,
+  owner: { id: number; code: string },
+): Promise<{ prefix: string; padding: number; next: number; issued: number; creditNotePrefix: string; creditNotesIssued: number } | null> {
+  const row = (await db('sequences')
+    .where('owner_company_id', owner.id)
+    .first('prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued')) as Row | undefined;
+  return row
+    ? {
+        prefix: row.prefix as string,
+        padding: Number(row.padding),
+        next: Number(row.next_value),
+        issued: Number(row.issued),
+        creditNotePrefix: (row.credit_note_prefix as string | null) ?? defaultCreditNotePrefix(owner.code),
+        creditNotesIssued: Number(row.credit_notes_issued),
+      }
+    : null;
 }

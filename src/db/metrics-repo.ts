@@ -3,9 +3,7 @@
  * process answers and include the work of every worker process.
  */
 import type { Knex } from 'knex';
-
-/** How the run log marks a run whose process died and whose integration another worker took over. */
-const INTERRUPTED_PREFIX = 'interrupted:';
+import { INTERRUPTED_RUN_ERROR } from './runs-repo.js';
 
 export interface RunDurations {
   mode: string;
@@ -20,6 +18,7 @@ export interface StoredMetrics {
   interruptedRuns: number;
   runDurations: RunDurations[];
   invoices: Array<{ mode: string; count: number }>;
+  creditNotes: number;
   deliveries: Array<{ integration: string; status: string; count: number }>;
   attempts: Array<{ integration: string; status: string; count: number }>;
 }
@@ -28,8 +27,7 @@ type Row = Record<string, unknown>;
 
 export async function readStoredMetrics(db: Knex, durationBoundsSeconds: readonly number[]): Promise<StoredMetrics> {
   const runs = await db('runs').count({ n: '*' }).groupBy('mode', 'status').select<Row[]>('mode', 'status');
-  const interrupted = (await db('runs').where('status', 'failed').where('error', 'like', `${INTERRUPTED_PREFIX}%`).count({ n: '*' }).first()) as
-    Row | undefined;
+  const interrupted = (await db('runs').where('status', 'failed').where('error', INTERRUPTED_RUN_ERROR).count({ n: '*' }).first()) as Row | undefined;
   const elapsed = 'finished_at - started_at';
   const durations = await db('runs')
     .whereNotNull('finished_at')
@@ -40,7 +38,8 @@ export async function readStoredMetrics(db: Knex, durationBoundsSeconds: readonl
       ...durationBoundsSeconds.map((b, i) => db.raw(`sum(case when ${elapsed} <= ? then 1 else 0 end) as b${i}`, [Math.round(b * 1000)])),
       db.raw(`sum(${elapsed}) as total_ms`),
     );
-  const invoices = await db('invoices').count({ n: '*' }).groupBy('mode').select<Row[]>('mode');
+  const invoices = await db('invoices').where('kind', 'invoice').count({ n: '*' }).groupBy('mode').select<Row[]>('mode');
+  const creditNotes = (await db('invoices').where('kind', 'credit_note').count({ n: '*' }).first()) as Row | undefined;
   const deliveries = await db('deliveries as d')
     .join('integrations as g', 'g.id', 'd.integration_id')
     .count({ n: '*' })
@@ -62,6 +61,7 @@ export async function readStoredMetrics(db: Knex, durationBoundsSeconds: readonl
       sumSeconds: Number(r.total_ms ?? 0) / 1000,
     })),
     invoices: invoices.map((r) => ({ mode: r.mode as string, count: Number(r.n) })),
+    creditNotes: Number(creditNotes?.n ?? 0),
     deliveries: deliveries.map((r) => ({ integration: r.type as string, status: r.status as string, count: Number(r.n) })),
     attempts: attempts.map((r) => ({ integration: r.type as string, status: r.status as string, count: Number(r.n) })),
   };

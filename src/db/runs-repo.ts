@@ -1,7 +1,81 @@
 /**
- * The run log (table `runs`): one row per run, with its report or error.
+ * The run log (table `runs`): one row per run, with its report or error. A run is started `running` and
+ * finished `ok` or `failed`; an entry left `running` by a process that died is closed as interrupted.
  */
 import type { Knex } from 'knex';
+import { idsAreDerivable, insertReturningIds, valueById } from './bulk-insert.js';
+import { retryOnConflict } from './connect.js';
+
+export interface RunStart {
+  companyId: number;
+  integrationId: number | null;
+  mode: 'auto' | 'manual';
+  userId: number | null;
+  asOf: number;
+}
+
+export interface RunFinish {
+  runId: number;
+  status: 'ok' | 'failed';
+  /** Stored as JSON */
+  report: unknown;
+  error: string | null;
+}
+
+const RUN_COLUMNS = ['company_id', 'integration_id', 'mode', 'user_id', 'status', 'as_of', 'started_at'] as const;
+
+/** Log entries for runs starting now, `running`; their ids in the same order. One statement where ids are derivable. */
+export async function startRuns(db: Knex, runs: readonly RunStart[], now: number): Promise<number[]> {
+  if (runs.length === 0) return [];
+  const rows = runs.map((r) => [r.companyId, r.integrationId, r.mode, r.userId, 'running', r.asOf, now]);
+  if (await idsAreDerivable(db)) return insertReturningIds(db, 'runs', RUN_COLUMNS, rows);
+  const ids: number[] = [];
+  for (const row of rows) {
+    const [id] = (await db('runs').insert(Object.fromEntries(RUN_COLUMNS.map((c, i) => [c, row[i]])))) as number[];
+    ids.push(Number(id));
+  }
+  return ids;
+}
+
+/** Finishes runs with their status and report or error, in one statement. */
+export async function finishRuns(db: Knex, runs: readonly RunFinish[], now: number): Promise<void> {
+  if (runs.length === 0) return;
+  const caseOf = (value: (r: RunFinish) => unknown) =>
+    valueById(
+      db,
+      runs.map((r) => [r.runId, value(r)] as const),
+    );
+  await retryOnConflict(() =>
+    db('runs')
+      .whereIn(
+        'id',
+        runs.map((r) => r.runId),
+      )
+      .update({
+        status: caseOf((r) => r.status),
+        finished_at: now,
+        report: caseOf((r) => (r.report === null ? null : JSON.stringify(r.report))),
+        error: caseOf((r) => r.error),
+      }),
+  );
+}
+
+/** The error of a run closed as interrupted (what `/metrics` counts as a lease takeover). */
+export const INTERRUPTED_RUN_ERROR = 'interrupted: the process running it stopped before it finished; the next run redid its work';
+
+/**
+ * Entries of these integrations' runs still `running`: their process died holding the lease the caller now
+ * holds, so they are closed as failed, interrupted (the caller's run redoes their work).
+ */
+export async function closeInterruptedRuns(db: Knex, integrationIds: readonly number[], now: number): Promise<void> {
+  if (integrationIds.length === 0) return;
+  await retryOnConflict(() =>
+    db('runs')
+      .whereIn('integration_id', [...integrationIds])
+      .where('status', 'running')
+      .update({ status: 'failed', finished_at: now, error: INTERRUPTED_RUN_ERROR }),
+  );
+}
 
 export interface RunView {
   id: number;

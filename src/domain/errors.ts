@@ -6,7 +6,8 @@ export type ErrorCode =
   | 'INPUT' // bad input or usage: the user can fix it; nothing was written
   | 'NOT_FOUND' // a named thing does not exist (reported like input errors)
   | 'CONFLICT' // the request contradicts stored state (e.g. editing an invoiced order)
-  | 'UNAUTHORIZED' // the HTTP API: no API token, or one that is not known
+  | 'UNAUTHORIZED' // the HTTP API: no API token, or one that is not known, expired or revoked
+  | 'FORBIDDEN' // the HTTP API: a field this token may not set (only an admin token may)
   | 'DELIVERY' // an artefact could not be delivered
   | 'INTERNAL';
 

@@ -4,4 +4,6 @@ export function formatInvoiceNumber(prefix: string, padding: number, value: numb
 }
 
 export const defaultSequencePrefix = (ownerCode: string): string => `${ownerCode}-`;
+/** A credit note's number prefix when the owner has set none (SPEC §8) */
+export const defaultCreditNotePrefix = (ownerCode: string): string => `${ownerCode}-CN-`;
 export const DEFAULT_SEQUENCE_PADDING = 6;

@@ -2,16 +2,20 @@
  * Rules for values that arrive from outside (import files, the API), shared by every validator.
  */
 
+// These patterns look for control characters on purpose
+/* eslint-disable no-control-regex */
 /** Control characters (C0, DEL, C1) and the Unicode line/paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Multi-line text may hold line breaks and tabs, but no other control characters. */
 const CONTROL_EXCEPT_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/* eslint-enable no-control-regex */
 
 export const isSingleLine = (s: string): boolean => !CONTROL.test(s);
 export const isCleanMultiLine = (s: string): boolean => !CONTROL_EXCEPT_BREAKS.test(s);
 
 export const CODE = /^[A-Z0-9_-]{1,32}$/;
-export const EMAIL = /^[^\s@,;<>()"\\]+@[^\s@,;<>()"\\]+\.[^\s@,;<>()"\\]+$/;
+/** No white space, control characters (a NUL or line break would end up in a mail header) or separators */
+export const EMAIL = /^[^\s\p{Cc}@,;<>()"\\]+@[^\s\p{Cc}@,;<>()"\\]+\.[^\s\p{Cc}@,;<>()"\\]+$/u;
 
 /** Comma-separated addresses with no spaces (SPEC §4); returns the offending part or null when valid. */
 export function invalidAddressList(list: string): string | null {

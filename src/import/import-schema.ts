@@ -1,6 +1,6 @@
 /**
  * The import format of SPEC §6 as a zod schema: the shape of each record and every rule that can be
- * checked on a value alone. Rules that need other records or the database live in resolve-import.ts.
+ * checked on a value alone. Rules that need other records or the database live in validate-import.ts.
  */
 import { z } from 'zod';
 import { parseAmount, parseTaxRate, parseUnitPrice } from '../domain/money.js';
@@ -126,6 +126,11 @@ const sequence = z.strictObject(
       .int({ error: 'must be a whole number' })
       .min(1, { error: 'must be 1 or more' })
       .max(999_999_999_999, { error: 'must be at most 999999999999' })
+      .optional(),
+    /** The prefix of the owner's credit-note numbers (SPEC §8); default: the owner's code + "-CN-" */
+    creditNotePrefix: z
+      .string({ error: 'must be a string' })
+      .regex(/^[A-Za-z0-9_./-]{1,24}$/, { error: 'must be 1 to 24 characters from A–Z, a–z, 0–9, _ . / -' })
       .optional(),
   },
   { error: 'must be an object' },

@@ -80,25 +80,25 @@ export function inputErrorFor(problems: Array<Problem & { file: string }>) {
   return inputError(shown, lines.join('\n'));
 }
 
+/** The file's JSON, parsed; its text is dropped when this returns, so only the parsed form stays in memory. */
+async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile()) throw new Error('not a file');
+    if (stat.size > MAX_FILE_BYTES) {
+      throw inputError([{ path: '', message: `${file}: larger than 1 GiB; split it into several files` }]);
+    }
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AppError') throw err;
+    throw inputError([{ path: '', message: `${file}: cannot read the file (${(err as Error).message})` }]);
+  }
+  return parseJson(file, text);
+}
+
 export async function readImportFiles(files: readonly string[]): Promise<ImportSource[]> {
   const sources: ImportSource[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      const stat = await fs.stat(file);
-      if (!stat.isFile()) throw new Error('not a file');
-      if (stat.size > MAX_FILE_BYTES) {
-        throw inputError([{ path: '', message: `${file}: larger than 1 GiB; split it into several files` }]);
-      }
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      if (err instanceof Error && err.name === 'AppError') throw err;
-      throw inputError([{ path: '', message: `${file}: cannot read the file (${(err as Error).message})` }]);
-    }
-    const raw = parseJson(file, text);
-    // Drop the text before validating: only the parsed form stays in memory
-    text = '';
-    sources.push({ file, data: validateImportDocument(file, raw) });
-  }
+  for (const file of files) sources.push({ file, data: validateImportDocument(file, await readJsonFile(file)) });
   return sources;
 }

@@ -6,31 +6,9 @@
  *    its sequence — and the triggering user's primary company for manual runs.
  */
 import type { Knex } from 'knex';
-import { findAncestors, findCompanyById, findUserByEmail, toCompanyRecord, type CompanyRecord } from '../db/companies-repo.js';
+import { findAncestors, findCompaniesByCodes, findCompanyById, findUserByEmail } from '../db/companies-repo.js';
+import type { CompanyRecord, RunParties } from '../domain/company.js';
 import { AppError, inputError } from '../domain/errors.js';
-import { chunk } from '../db/connect.js';
-
-export interface RunParties {
-  buyer: CompanyRecord;
-  seller: CompanyRecord;
-  sequenceOwner: CompanyRecord;
-  user: { id: number; email: string } | null;
-}
-
-/** The buyers, in one query per 500 codes. */
-async function findBuyers(db: Knex, codes: readonly string[]): Promise<Map<string, CompanyRecord>> {
-  const out = new Map<string, CompanyRecord>();
-  for (const part of chunk([...new Set(codes)], 500)) {
-    const query = db('companies').select('*');
-    if (part.length === 1) query.where('code', part[0]!);
-    else query.whereIn('code', part);
-    for (const row of (await query) as Array<Record<string, unknown>>) {
-      const buyer = toCompanyRecord(row);
-      out.set(buyer.code, buyer);
-    }
-  }
-  return out;
-}
 
 export interface AutoPartiesResolver {
   (companyCode: string): Promise<RunParties>;
@@ -56,7 +34,7 @@ export function createAutoPartiesResolver(db: Knex): AutoPartiesResolver {
   };
   const resolve = (companyCode: string) => resolveParties(db, companyCode, null, companyById);
   resolve.many = async (companyCodes: readonly string[]) => {
-    const buyers = await findBuyers(db, companyCodes);
+    const buyers = await findCompaniesByCodes(db, companyCodes);
     const out = new Map<string, RunParties | AppError>();
     for (const code of companyCodes) {
       try {
@@ -91,7 +69,7 @@ export async function resolveParties(
   asUser: string | null,
   companyById?: (id: number) => Promise<CompanyRecord | null>,
 ): Promise<RunParties> {
-  return partiesOf(db, companyCode, (await findBuyers(db, [companyCode])).get(companyCode), asUser, companyById);
+  return partiesOf(db, companyCode, (await findCompaniesByCodes(db, [companyCode])).get(companyCode), asUser, companyById);
 }
 
 async function partiesOf(

@@ -2,9 +2,9 @@
  * One scheduler tick as of `at`:
  *  1. integrations enabled with no nextInvoiceAt get their first run: the next full local hour (seed 004);
  *  2. every due integration is claimed with a lease (a conditional UPDATE, so among any number of
- *     workers sharing the database exactly one wins), run, given its next run time, and released. Due
- *     integrations go in batches of up to OMS_WORKER_BATCH companies sharing a sequence owner, invoiced
- *     in one transaction and delivered together: statements per batch, not per run;
+ *     workers sharing the database exactly one wins), run by the run orchestrator
+ *     (src/pipeline/run-integrations.ts), given its next run time, and released. Due integrations go in
+ *     batches of up to OMS_WORKER_BATCH companies sharing a sequence owner (plan-batches.ts);
  *  3. failed deliveries whose back-off has passed, and deliveries whose sender died, are retried.
  *
  * `at` decides what is due (it is the scheduler's notion of now, `--at` in tests); leases use the real
@@ -13,27 +13,17 @@
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
+import { claimIntegrations, releaseIntegrations, renewIntegrationLeases } from '../db/integration-leases.js';
+import { listDueIntegrations, listIntegrationsAwaitingFirstRun, setFirstRunAt } from '../db/integrations-repo.js';
+import { renewEvery } from '../db/leases.js';
+import type { RunParties } from '../domain/company.js';
+import { emptySkipCounts, type SkipCounts } from '../domain/eligibility.js';
 import { AppError } from '../domain/errors.js';
 import { firstRunAt, nextRunAfterRun, parseSchedule } from '../domain/schedule.js';
-import { integrationsQuery, toIntegrationRecord, type IntegrationRecord } from '../db/integrations-repo.js';
-import { valueById } from '../db/bulk-insert.js';
-import { retryOnConflict } from '../db/connect.js';
-import { renewEvery } from '../db/leases.js';
-import { emptySkipCounts, type EligibilityRules } from '../domain/eligibility.js';
-import { invoiceCompanies, type IssuedInvoice } from '../pipeline/invoice-company.js';
-import type { InvoiceRows } from '../pipeline/load-invoice-document.js';
-import { createAutoPartiesResolver, type RunParties } from '../pipeline/resolve-parties.js';
-import {
-  closeInterruptedRuns,
-  finishRuns,
-  integrationRules,
-  lastResultOf,
-  runLogSummary,
-  startAutoRuns,
-  type RunDeps,
-  type IntegrationRunResult,
-  type DeliveryOutcome,
-} from '../pipeline/run-company.js';
+import { createAutoPartiesResolver } from '../pipeline/resolve-parties.js';
+import { runIntegrations, type MemberOutcome, type RunDeps } from '../pipeline/run-integrations.js';
+import { runLogSummary } from '../pipeline/run-report.js';
+import { BATCH_COMPANIES, batchSizeForTick, planBatches, type Batch } from './plan-batches.js';
 
 export interface TickDeps extends RunDeps {
   workerId: string;
@@ -55,7 +45,7 @@ export interface TickRunSummary {
   type: string;
   dueAt: string;
   invoices: string[];
-  skipped: IntegrationRunResult['skipped'];
+  skipped: SkipCounts;
   deliveries: { sent: number; failed: number };
   nextInvoiceAt: string;
   ms: number;
@@ -75,106 +65,10 @@ export interface TickReport {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 async function initialiseFirstRuns(deps: TickDeps, at: number): Promise<number> {
-  const rows = (await deps
-    .db('integrations as g')
-    .join('companies as c', 'c.id', 'g.company_id')
-    .where('g.enabled', true)
-    .whereNull('g.next_invoice_at')
-    .select('g.id', 'c.timezone')) as Array<{ id: number; timezone: string }>;
-  for (const r of rows) {
-    await retryOnConflict(() =>
-      deps
-        .db('integrations')
-        .where('id', r.id)
-        .whereNull('next_invoice_at')
-        .update({ next_invoice_at: firstRunAt(r.timezone, at), updated_at: deps.clock.now() }),
-    );
-  }
-  return rows.length;
+  const waiting = await listIntegrationsAwaitingFirstRun(deps.db);
+  for (const g of waiting) await setFirstRunAt(deps.db, g.id, firstRunAt(g.timezone, at), deps.clock.now());
+  return waiting.length;
 }
-
-/**
- * Claims the batch's integrations with one conditional UPDATE (still enabled, still due, lease free or
- * expired), so that among any number of workers sharing the database exactly one wins each; returns the
- * ids this worker won.
- */
-async function claim(deps: TickDeps, ids: number[], at: number, token: string): Promise<Set<number>> {
-  const now = deps.clock.now();
-  const changed = await retryOnConflict(() =>
-    deps
-      .db('integrations')
-      .whereIn('id', ids)
-      .where('enabled', true)
-      .where('next_invoice_at', '<=', at)
-      .where((w) => w.whereNull('lease_until').orWhere('lease_until', '<', now))
-      .update({ lease_owner: token, lease_until: now + deps.leaseSeconds * 1000 }),
-  );
-  if (changed === ids.length) return new Set(ids);
-  if (changed === 0) return new Set();
-  const won = (await deps.db('integrations').whereIn('id', ids).where('lease_owner', token).select('id')) as Array<{ id: number | string }>;
-  return new Set(won.map((r) => Number(r.id)));
-}
-
-/** Integrations run together: due ones of distinct companies sharing a sequence owner (see invoiceCompanies). */
-interface Batch {
-  members: Array<{ integration: IntegrationRecord; parties: RunParties | AppError; order: number }>;
-  companies: Set<string>;
-}
-
-/** Companies per batch by default: enough to make the statements per run few, and a transaction short */
-export const BATCH_COMPANIES = 50;
-
-/**
- * The batch size for this tick: at most `max`, and small enough that there are four batches per slot of
- * concurrency, so that several workers ticking together share a small tick, and a stopping worker has
- * little in flight.
- */
-export function batchSizeForTick(due: number, concurrency: number, max: number): number {
-  return Math.max(1, Math.min(max, Math.ceil(due / (4 * concurrency))));
-}
-
-/**
- * Groups the due integrations (in due order) into batches per sequence owner. A company with several due
- * integrations has them in successive batches, so that the first invoices and the others deliver. One
- * whose parties cannot be resolved (no supplier above it, …) runs alone and fails with that reason.
- */
-function planBatches(due: IntegrationRecord[], parties: Map<string, RunParties | AppError>, size: number): Batch[] {
-  const batches: Batch[] = [];
-  const open = new Map<number, Batch[]>();
-  due.forEach((integration, order) => {
-    const p = parties.get(integration.companyCode)!;
-    const member = { integration, parties: p, order };
-    if (p instanceof AppError) {
-      batches.push({ members: [member], companies: new Set([integration.companyCode]) });
-      return;
-    }
-    const ownerBatches = open.get(p.sequenceOwner.id) ?? [];
-    open.set(p.sequenceOwner.id, ownerBatches);
-    let batch = ownerBatches.find((b) => b.members.length < size && !b.companies.has(integration.companyCode));
-    if (!batch) {
-      batch = { members: [], companies: new Set() };
-      ownerBatches.push(batch);
-      batches.push(batch);
-    }
-    batch.members.push(member);
-    batch.companies.add(integration.companyCode);
-  });
-  return batches;
-}
-
-interface MemberOutcome {
-  integration: IntegrationRecord;
-  order: number;
-  dueAt: number;
-  nextInvoiceAt: number;
-  result: IntegrationRunResult | null;
-  error: Error | null;
-  runId: number | null;
-}
-
-const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
-// A configuration problem waits for the next slot; anything else is tried again on the next tick
-const isConfigError = (err: Error) => err instanceof AppError && (err.code === 'INPUT' || err.code === 'NOT_FOUND');
 
 /** The next run time of (schedule, time zone, slot due) as of the tick's time: pure, so computed once per tick. */
 type NextRun = (schedule: string | null, timezone: string, dueAt: number) => number;
@@ -189,237 +83,111 @@ function nextRunMemo(at: number): NextRun {
   };
 }
 
+// A configuration problem waits for the next slot; anything else is tried again on the next tick
+const isConfigError = (err: Error) => err instanceof AppError && (err.code === 'INPUT' || err.code === 'NOT_FOUND');
+
 /**
- * One batch: claim; invoice the claimed companies in one transaction (alone, each, if that fails); deliver
- * the claimed integrations' pending deliveries; finish the run log; give each integration its next run
- * time and release it. Statements per batch, not per run.
+ * When an integration runs next: the first slot after max(this run, the slot it was due for) — a late run
+ * happens once —; the slot it was due for again if the run failed for a reason that may pass; an hour on
+ * if its stored schedule cannot be read.
+ */
+function nextInvoiceAt(outcome: MemberOutcome, dueAt: number, next: number | Error, at: number): number {
+  if (outcome.status === 'failed' && !isConfigError(outcome.error)) return dueAt;
+  return next instanceof Error ? Math.max(at, dueAt) + 3600_000 : next;
+}
+
+function summarise(deps: TickDeps, outcome: MemberOutcome, dueAt: number, next: number, ms: number): TickRunSummary {
+  const integration = outcome.member.trigger.kind === 'integration' ? outcome.member.trigger.integration : null;
+  const summary: TickRunSummary = {
+    company: outcome.member.companyCode,
+    type: integration?.type ?? 'manual',
+    dueAt: iso(dueAt),
+    ...(outcome.status === 'ok' ? runLogSummary(outcome) : { invoices: [], skipped: emptySkipCounts(), deliveries: { sent: 0, failed: 0 } }),
+    nextInvoiceAt: iso(next),
+    ms,
+    ...(outcome.status === 'failed' ? { error: outcome.error.message } : {}),
+  };
+  const failedDelivery = outcome.status === 'ok' ? outcome.deliveries.find((d) => d.status === 'failed') : undefined;
+  if (failedDelivery) summary.deliveryError = `${failedDelivery.invoice}: ${failedDelivery.error ?? 'failed'}`;
+  const fields = { event: 'integration-run', integration: integration?.type, integrationId: integration?.id, ...summary };
+  if (outcome.status === 'failed') deps.log.error(fields, 'integration run failed');
+  else if (failedDelivery) deps.log.warn(fields, 'integration ran; some deliveries failed');
+  else deps.log.info(fields, 'integration ran');
+  return summary;
+}
+
+/**
+ * One batch: claim its integrations; run the ones won through the orchestrator (one invoicing transaction,
+ * one outbox pass, statements per batch); give each its next run time and release it.
  */
 async function runBatch(deps: TickDeps, batch: Batch, at: number, nextRun: NextRun): Promise<Array<TickRunSummary & { order: number }>> {
   const { db, clock } = deps;
   const started = clock.now();
   const token = `${deps.workerId}:${randomUUID()}`;
-  const won = await claim(
-    deps,
+  const leaseMs = deps.leaseSeconds * 1000;
+  const won = await claimIntegrations(
+    db,
     batch.members.map((m) => m.integration.id),
     at,
     token,
+    clock.now(),
+    leaseMs,
   );
   if (won.size === 0) return [];
   // The lease is renewed while the batch runs, so that a slow batch is never taken by another worker
-  const renewal = renewEvery(deps.leaseSeconds * 1000, () =>
-    retryOnConflict(() =>
-      db('integrations')
-        .whereIn('id', [...won])
-        .where('lease_owner', token)
-        .update({ lease_until: clock.now() + deps.leaseSeconds * 1000 }),
-    ).then(
-      () => undefined,
-      (err: unknown) => deps.log.warn({ err }, 'could not renew a lease'),
-    ),
+  const renewal = renewEvery(leaseMs, () =>
+    renewIntegrationLeases(db, [...won], token, clock.now() + leaseMs).catch((err: unknown) => deps.log.warn({ err }, 'could not renew a lease')),
   );
   try {
-    return await runClaimedBatch(deps, batch, at, nextRun, token, won, started);
+    const claimed = batch.members
+      .filter((m) => won.has(m.integration.id))
+      .map((m) => {
+        const dueAt = m.integration.nextInvoiceAt ?? at;
+        let next: number | Error;
+        try {
+          next = nextRun(m.integration.schedule, m.integration.timezone, dueAt);
+        } catch (err) {
+          // A bad stored schedule or time zone: the run fails with it
+          next = err instanceof Error ? err : new Error(String(err));
+        }
+        return { ...m, dueAt, next };
+      });
+    const outcomes = await runIntegrations(deps, {
+      asOf: at,
+      leaseToken: token,
+      members: claimed.map((c) => ({
+        companyCode: c.integration.companyCode,
+        parties: c.next instanceof Error ? c.next : c.parties,
+        trigger: { kind: 'integration', integration: c.integration },
+      })),
+    });
+    const nextTimes = outcomes.map((o, i) => nextInvoiceAt(o, claimed[i]!.dueAt, claimed[i]!.next, at));
+    const released = await releaseIntegrations(
+      db,
+      token,
+      claimed.map((c, i) => ({ integrationId: c.integration.id, nextInvoiceAt: nextTimes[i]! })),
+      clock.now(),
+    );
+    if (released !== claimed.length) {
+      // Not expected while the lease is renewed; if it happens, another worker has run these integrations
+      deps.log.warn({ integrations: claimed.map((c) => c.integration.id), released }, 'some leases had been lost before their release');
+    }
+    const ms = clock.now() - started;
+    return outcomes.map((o, i) => Object.assign(summarise(deps, o, claimed[i]!.dueAt, nextTimes[i]!, ms), { order: claimed[i]!.order }));
   } finally {
     renewal.stop();
   }
-}
-
-async function runClaimedBatch(
-  deps: TickDeps,
-  batch: Batch,
-  at: number,
-  nextRun: NextRun,
-  token: string,
-  won: Set<number>,
-  started: number,
-): Promise<Array<TickRunSummary & { order: number }>> {
-  const { db, clock } = deps;
-  const outcomes: MemberOutcome[] = [];
-  const ready: Array<{ outcome: MemberOutcome; parties: RunParties; rules: EligibilityRules }> = [];
-  for (const m of batch.members) {
-    if (!won.has(m.integration.id)) continue;
-    const { integration } = m;
-    const dueAt = integration.nextInvoiceAt ?? at;
-    // Until the schedule is known (a bad stored schedule or time zone throws), a failed run retries in an hour
-    const outcome: MemberOutcome = {
-      integration,
-      order: m.order,
-      dueAt,
-      nextInvoiceAt: Math.max(at, dueAt) + 3600_000,
-      result: null,
-      error: null,
-      runId: null,
-    };
-    outcomes.push(outcome);
-    try {
-      // The late run happens once; the next is the first slot after max(this run, the slot it was due for)
-      outcome.nextInvoiceAt = nextRun(integration.schedule, integration.timezone, dueAt);
-      if (m.parties instanceof AppError) throw m.parties;
-      ready.push({ outcome, parties: m.parties, rules: integrationRules(integration, m.parties) });
-    } catch (err) {
-      outcome.error = errorOf(err);
-    }
-  }
-  if (outcomes.length === 0) return [];
-
-  try {
-    // A run of these integrations still `running` in the log belongs to a process that died holding the
-    // lease this batch now holds: it is closed as interrupted (this run redoes its work)
-    await closeInterruptedRuns(
-      db,
-      outcomes.map((o) => o.integration.id),
-      clock.now(),
-    );
-    if (ready.length > 0) {
-      const runIds = await startAutoRuns(
-        db,
-        ready.map((r) => ({ parties: r.parties, integrationId: r.outcome.integration.id })),
-        at,
-        clock.now(),
-      );
-      ready.forEach((r, i) => (r.outcome.runId = runIds[i]!));
-      const invoiced: Array<{ outcome: MemberOutcome; invoices: IssuedInvoice[]; skipped: IntegrationRunResult['skipped'] }> = [];
-      const known: InvoiceRows = { invoices: [], lines: [], groups: [], orders: [] };
-      // Throws only if the transaction failed (and so rolled back): what follows it cannot throw
-      const invoice = async (group: typeof ready) => {
-        const result = await invoiceCompanies(db, {
-          mode: 'auto',
-          asOf: at,
-          now: clock.now(),
-          members: group.map((r) => ({ parties: r.parties, rules: r.rules, runId: r.outcome.runId })),
-        });
-        return () => {
-          group.forEach((r, i) => invoiced.push({ outcome: r.outcome, ...result.members[i]! }));
-          if (result.members.some((m) => m.invoices.length > 0)) {
-            const rows = result.rows();
-            // (loops, not push(...rows): a large company has more lines than a call takes arguments)
-            for (const key of ['invoices', 'lines', 'groups', 'orders'] as const) for (const row of rows[key]) known[key].push(row);
-          }
-        };
-      };
-      try {
-        (await invoice(ready))();
-      } catch (err) {
-        // The batch rolled back: each company alone, so that one company's problem is its own
-        if (ready.length === 1) ready[0]!.outcome.error = errorOf(err);
-        else {
-          for (const r of ready) {
-            let record: () => void;
-            try {
-              record = await invoice([r]);
-            } catch (alone) {
-              r.outcome.error = errorOf(alone);
-              continue;
-            }
-            record();
-          }
-        }
-      }
-      if (invoiced.length > 0) {
-        const deliver = (ids: number[]) => deps.deliverer.deliverPending({ integrationIds: ids, ...(known.invoices.length > 0 ? { known } : {}) });
-        let deliveries: DeliveryOutcome[] | null = null;
-        try {
-          deliveries = await deliver(invoiced.map((i) => i.outcome.integration.id));
-        } catch (err) {
-          // One integration's problem must not fail the others: each alone
-          if (invoiced.length === 1) invoiced[0]!.outcome.error = errorOf(err);
-        }
-        for (const i of invoiced) {
-          if (i.outcome.error) continue;
-          let own = deliveries?.filter((d) => d.integrationId === i.outcome.integration.id);
-          if (!own) {
-            try {
-              own = await deliver([i.outcome.integration.id]);
-            } catch (alone) {
-              i.outcome.error = errorOf(alone);
-              continue;
-            }
-          }
-          i.outcome.result = { invoices: i.invoices, skipped: i.skipped, deliveries: own };
-        }
-      }
-      await finishRuns(
-        db,
-        ready.map(({ outcome: o }) =>
-          o.error
-            ? { runId: o.runId!, status: 'failed' as const, report: null, error: o.error.message }
-            : { runId: o.runId!, status: 'ok' as const, report: runLogSummary(o.result!), error: null },
-        ),
-        clock.now(),
-      );
-    }
-  } catch (err) {
-    // The database failed outside the invoicing transaction (the run log, the outbox's own records): the
-    // runs fail and are tried again on the next tick, which finds what was invoiced and delivers what is left
-    for (const o of outcomes) o.error ??= errorOf(err);
-  }
-
-  for (const o of outcomes) if (o.error && !isConfigError(o.error)) o.nextInvoiceAt = o.dueAt;
-  const lastResults = outcomes.map((o) => JSON.stringify(o.error ? { status: 'error', error: o.error.message } : lastResultOf(o.result!)));
-  const caseOf = (values: unknown[]) =>
-    valueById(
-      db,
-      outcomes.map((o, i) => [o.integration.id, values[i]] as const),
-    );
-  const released = await retryOnConflict(() =>
-    db('integrations')
-      .whereIn(
-        'id',
-        outcomes.map((o) => o.integration.id),
-      )
-      .where('lease_owner', token)
-      .update({
-        next_invoice_at: caseOf(outcomes.map((o) => o.nextInvoiceAt)),
-        last_run_at: at,
-        last_result: caseOf(lastResults),
-        lease_owner: null,
-        lease_until: null,
-        updated_at: clock.now(),
-      }),
-  );
-
-  if (released !== outcomes.length) {
-    // Not expected while the lease is renewed; if it happens, another worker has run these integrations
-    deps.log.warn({ integrations: outcomes.map((o) => o.integration.id), released }, 'some leases had been lost before their release');
-  }
-
-  const ms = clock.now() - started;
-  return outcomes.map((o) => {
-    const r = o.error ? null : o.result;
-    const summary: TickRunSummary = {
-      company: o.integration.companyCode,
-      type: o.integration.type,
-      dueAt: iso(o.dueAt),
-      ...(r ? runLogSummary(r) : { invoices: [], skipped: emptySkipCounts(), deliveries: { sent: 0, failed: 0 } }),
-      nextInvoiceAt: iso(o.nextInvoiceAt),
-      ms,
-      ...(o.error ? { error: o.error.message } : {}),
-    };
-    const failedDelivery = r?.deliveries.find((d) => d.status === 'failed');
-    if (failedDelivery) summary.deliveryError = `${failedDelivery.invoice}: ${failedDelivery.error ?? 'failed'}`;
-    const fields = { event: 'integration-run', integration: o.integration.type, integrationId: o.integration.id, ...summary };
-    if (o.error) deps.log.error(fields, 'integration run failed');
-    else if (failedDelivery) deps.log.warn(fields, 'integration ran; some deliveries failed');
-    else deps.log.info(fields, 'integration ran');
-    return Object.assign(summary, { order: o.order });
-  });
 }
 
 export async function runTick(deps: TickDeps, at: number): Promise<TickReport> {
   const initialised = await initialiseFirstRuns(deps, at);
   // The due integrations, read whole: a run uses this record once its claim (which re-checks that the
   // integration is still enabled and due) succeeds
-  const due = (
-    (await integrationsQuery(deps.db)
-      .where('g.enabled', true)
-      .where('g.next_invoice_at', '<=', at)
-      .where((w) => w.whereNull('g.lease_until').orWhere('g.lease_until', '<', deps.clock.now()))
-      .clearOrder()
-      .orderBy(['g.next_invoice_at', 'g.id'])) as Array<Record<string, unknown>>
-  ).map(toIntegrationRecord);
+  const due = await listDueIntegrations(deps.db, at, deps.clock.now());
   const limit = pLimit(deps.concurrency);
   // Buyers are read together, sellers and admins once per tick
-  const parties = due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
+  const parties: Map<string, RunParties | Error> =
+    due.length > 0 ? await createAutoPartiesResolver(deps.db).many(due.map((i) => i.companyCode)) : new Map<string, RunParties | AppError>();
   const nextRun = nextRunMemo(at);
   try {
     const runOne = async (batch: Batch): Promise<Array<TickRunSummary & { order: number }>> => {

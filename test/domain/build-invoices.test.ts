@@ -4,18 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildInvoiceDrafts, type EligibleOrder } from '../../src/domain/build-invoices.js';
 import { skipReason } from '../../src/domain/eligibility.js';
-
-/** A small deterministic PRNG, so failures reproduce. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng.js';
 
 const RATES = [0, 500, 2000, 550, 1750];
 

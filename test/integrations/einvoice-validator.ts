@@ -4,6 +4,9 @@
  * run, which is a failure, never a skip.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const VALIDATOR = fileURLToPath(new URL('../../../shared/einvoice/validate', import.meta.url));
@@ -46,4 +49,20 @@ export async function validateInvoices(files: string[]): Promise<Map<string, Val
     throw new Error(`validator exit ${code} disagrees with its report:\n${stdout}`);
   }
   return reports;
+}
+
+/** Validates named XML texts in one run (written to a temporary folder, removed afterwards): one report per name. */
+export async function validateXmlDocuments(documents: Record<string, string>): Promise<Record<string, ValidationReport>> {
+  const dir = await mkdtemp(join(tmpdir(), 'oms-einvoice-'));
+  try {
+    const files: Record<string, string> = {};
+    for (const [name, xml] of Object.entries(documents)) {
+      files[name] = join(dir, `${name}.xml`);
+      await writeFile(files[name], xml, 'utf8');
+    }
+    const byFile = await validateInvoices(Object.values(files));
+    return Object.fromEntries(Object.entries(files).map(([name, file]) => [name, byFile.get(file)!]));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

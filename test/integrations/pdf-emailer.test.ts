@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/domain/errors.js';
-import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
+import type { BillingDocument } from '../../src/domain/invoice-document.js';
 import type { DeliveryArtefacts } from '../../integrations/contract.js';
 import {
   composeInvoiceEmail,
@@ -16,12 +16,12 @@ import {
 } from '../../integrations/pdf-emailer/index.js';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp-server.js';
 import { filenameOf, leafParts, parseMime, type MimePart } from './parse-mime.js';
-import { buildSampleInvoice } from './sample-invoice.js';
+import { buildSampleCreditNote, buildSampleInvoice } from '../../bench/sample-documents.js';
 
 const FROM = 'OMS Invoicing <invoices@oms.example>';
 const settings: PdfEmailerSettings = { emailTo: 'ap@retailer-b.example', emailBcc: 'a@x.example,b@y.example' };
 const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(50_000), Buffer.from('\n%%EOF\n')]);
-const artefacts: DeliveryArtefacts = { pdf: async () => pdf, xml: () => '<never-used/>' };
+const artefacts: DeliveryArtefacts = { pdf: () => Promise.resolve(pdf), xml: () => '<never-used/>' };
 
 const unicodeInvoice = buildSampleInvoice({
   number: 'SUPA-000100',
@@ -47,7 +47,7 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-async function send(doc: InvoiceDocument, options: { mailer?: Mailer; settings?: PdfEmailerSettings } = {}) {
+async function send(doc: BillingDocument, options: { mailer?: Mailer; settings?: PdfEmailerSettings } = {}) {
   const driver = createPdfEmailerDriver({ mailer: options.mailer ?? mailer, from: FROM });
   const session = await driver.open(options.settings ?? settings);
   try {
@@ -252,12 +252,62 @@ describe('pdf-emailer through a real SMTP server', () => {
       await bulkMailer.close();
     }
     const seconds = (performance.now() - started) / 1000;
-    console.info(`smtp: 1000 messages with a ${pdf.length} B PDF in ${seconds.toFixed(2)} s (${Math.round(1000 / seconds)}/s)`);
+    process.stdout.write(`smtp: 1000 messages with a ${pdf.length} B PDF in ${seconds.toFixed(2)} s (${Math.round(1000 / seconds)}/s)\n`);
     await bulk.stop();
 
     expect(bulk.messages).toHaveLength(1000);
     expect(new Set(bulk.messages.map((m) => parseMime(m.raw).header('message-id'))).size).toBe(1000);
     expect(seconds).toBeLessThan(30);
+  });
+});
+
+describe('credit notes through a real SMTP server', () => {
+  const creditNote = buildSampleCreditNote(buildSampleInvoice({ number: 'SUPA-000042' }), {
+    number: 'SUPA-CN-000001',
+    lines: [{ position: 1, quantity: 1 }],
+    reason: 'Parcel returned <damaged> & "refunded"',
+  });
+
+  it('names both numbers in the subject, says what it credits and why, and attaches the PDF as NUMBER.pdf', async () => {
+    const receipt = await send(creditNote);
+
+    const { parsed, text, html, attachment } = lastReceived();
+    expect(parsed.header('subject')).toBe('Credit note SUPA-CN-000001 for invoice SUPA-000042 from Supplier A Ltd');
+    expect(filenameOf(attachment)).toBe('SUPA-CN-000001.pdf');
+    expect(attachment.body.equals(pdf)).toBe(true);
+    expect(parsed.header('reply-to')).toBe('accounts@supplier-a.example');
+    expect(text).toContain(`It credits ${creditNote.total} GBP on invoice SUPA-000042 of 2026-11-08.`);
+    expect(text).toContain('Credits invoice: SUPA-000042 of 2026-11-08');
+    expect(text).toContain('Reason: Parcel returned <damaged> & "refunded"');
+    expect(text).toContain(`Total credited: ${creditNote.total} GBP`);
+    expect(html).toContain('<td>Parcel returned &#60;damaged&#62; &#38; &#34;refunded&#34;</td>');
+    expect(html).not.toContain('<damaged>');
+    for (const invoiceOnly of ['Due date', 'IBAN', 'Sort code', 'Please pay']) expect(text).not.toContain(invoiceOnly);
+    expect(receipt.detail).toMatch(/^<credit-note-SUPA-CN-000001@oms-invoicing> 250 /);
+  });
+
+  it('gives every send of a credit note the same Message-ID, never its invoice’s', async () => {
+    await send(creditNote);
+    const first = lastReceived().parsed.header('message-id');
+    await send(creditNote);
+    expect(lastReceived().parsed.header('message-id')).toBe(first);
+    expect(first).toBe('<credit-note-SUPA-CN-000001@oms-invoicing>');
+    const sameNumberInvoice = composeInvoiceEmail(buildSampleInvoice({ number: 'SUPA-CN-000001' }), pdf, { ...settings, from: FROM });
+    expect(sameNumberInvoice.messageId).not.toBe(first);
+  });
+
+  it('keeps Łódź, Жарков and 東京 readable and a reason with line breaks on one line', async () => {
+    await send(buildSampleCreditNote(unicodeInvoice, { number: 'SUPA-CN-000002', reason: 'Zwrot — Жарков\r\nBcc: victim@evil.example 東京' }));
+
+    const { mail, parsed, text, html } = lastReceived();
+    expect(parsed.header('subject')).toBe('Credit note SUPA-CN-000002 for invoice SUPA-000100 from Łódź Trading Sp. z o.o.');
+    expect(parsed.headers.has('bcc')).toBe(false);
+    expect(mail.envelope.rcptTo).not.toContain('victim@evil.example');
+    for (const body of [text, html]) {
+      expect(body).toContain('Łódź Trading Sp. z o.o.');
+      expect(body).toContain('Жарков и партнёры 東京');
+      expect(body).toContain('Zwrot — Жарков Bcc: victim@evil.example 東京');
+    }
   });
 });
 
@@ -283,5 +333,15 @@ describe('pdf-emailer without SMTP: .eml files', () => {
     const attachment = leafParts(parsed).find((p) => p.contentType === 'application/pdf');
     expect(attachment && filenameOf(attachment)).toBe('SUPA-000100.pdf');
     expect(attachment?.body.equals(pdf)).toBe(true);
+  });
+
+  it('writes a credit note beside its invoice, named by its own Message-ID', async () => {
+    const eml = createEmlFileMailer(dir);
+    await send(unicodeInvoice, { mailer: eml });
+    await send(buildSampleCreditNote(unicodeInvoice, { number: 'SUPA-CN-000003' }), { mailer: eml });
+
+    expect((await readdir(dir)).sort()).toEqual(['credit-note-SUPA-CN-000003.eml', 'invoice-SUPA-000100.eml']);
+    const parsed = parseMime(await readFile(join(dir, 'credit-note-SUPA-CN-000003.eml')));
+    expect(parsed.header('subject')).toBe('Credit note SUPA-CN-000003 for invoice SUPA-000100 from Łódź Trading Sp. z o.o.');
   });
 });

@@ -1,22 +1,25 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
+import type { BillingDocument } from '../../src/domain/invoice-document.js';
 import { createPdfRenderer } from '../../integrations/pdf/render-invoice-pdf.js';
 import { pdfText, writeTempPdf } from './poppler.js';
-import { goldenCombinedInvoice, goldenIndividualInvoice } from './sample-invoices.js';
+import { goldenCombinedCreditNote, goldenCombinedInvoice, goldenIndividualCreditNote, goldenIndividualInvoice } from '../../bench/sample-documents.js';
 
 /**
- * The text of two small invoices, as `pdftotext -layout` reads it, kept under review in golden/.
+ * The text of two small invoices and two credit notes of them, as `pdftotext -layout` reads it, kept under
+ * review in golden/.
  * After an intended change: UPDATE_GOLDEN=1 npx vitest run test/pdf/golden.test.ts, then read the diff.
  */
 const GOLDEN_DIR = path.join(import.meta.dirname, 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('golden text', () => {
-  it.each<[string, () => InvoiceDocument]>([
+  it.each<[string, () => BillingDocument]>([
     ['combined-invoice.txt', goldenCombinedInvoice],
     ['individual-invoice.txt', goldenIndividualInvoice],
+    ['combined-credit-note.txt', goldenCombinedCreditNote],
+    ['individual-credit-note.txt', goldenIndividualCreditNote],
   ])('%s matches the extracted text', async (name, build) => {
     const renderer = await createPdfRenderer();
     const text = pdfText(writeTempPdf((await renderer.render(build())).bytes));

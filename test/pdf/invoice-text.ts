@@ -1,6 +1,6 @@
-import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
+import type { BillingDocument } from '../../src/domain/invoice-document.js';
 
-/** Reading invoice lines back out of `pdftotext -layout` output. */
+/** Reading invoice and credit note lines back out of `pdftotext -layout` output. */
 
 export interface ParsedRow {
   position: number;
@@ -17,7 +17,7 @@ const COMBINED_ROW = /^\s*(\d+)\s+(\S+)\s+(\S+)\s+(.*?)\s+(\d+)\s+(\d+\.\d{2,4})
 const INDIVIDUAL_ROW = /^\s*(\d+)\s+(\S+)\s+(.*?)\s+(\d+)\s+(\d+\.\d{2,4})\s+(\d+(?:\.\d+)?)%\s+(\d+\.\d{2})\s*$/;
 
 /** Every table row (the first text line of each invoice line), in page order. */
-export function parseLineRows(text: string, layout: InvoiceDocument['layout']): ParsedRow[] {
+export function parseLineRows(text: string, layout: BillingDocument['layout']): ParsedRow[] {
   const rows: ParsedRow[] = [];
   for (const line of text.split('\n')) {
     if (layout === 'combined') {
@@ -54,7 +54,7 @@ export function parseLineRows(text: string, layout: InvoiceDocument['layout']): 
 }
 
 /** What the rows of `doc` should read as. */
-export function expectedRows(doc: InvoiceDocument): ParsedRow[] {
+export function expectedRows(doc: BillingDocument): ParsedRow[] {
   return doc.orders.flatMap((order) =>
     order.lines.map((line) => ({
       position: line.position,

@@ -3,12 +3,19 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import type { InvoiceDocument } from '../../src/domain/invoice-document.js';
-import { lineColumns } from '../../integrations/pdf/layout/layout-invoice.js';
+import { lineColumns } from '../../integrations/pdf/layout/layout-document.js';
 import { PAGE } from '../../integrations/pdf/layout/theme.js';
 import { createPdfRenderer, type PdfRenderer } from '../../integrations/pdf/render-invoice-pdf.js';
 import { expectedRows, parseLineRows, squeeze } from './invoice-text.js';
 import { pdfFonts, pdfImages, pdfInfo, pdfPageTexts, pdfText, pdfWordBoxes, renderPng, requirePoppler, writeTempPdf } from './poppler.js';
-import { buildInvoice, goldenCombinedInvoice, goldenIndividualInvoice, invoiceWithLargeOrder, invoiceWithLines, sampleItems } from './sample-invoices.js';
+import {
+  buildPdfSampleInvoice,
+  goldenCombinedInvoice,
+  goldenIndividualInvoice,
+  invoiceWithLargeOrder,
+  invoiceWithLines,
+  sampleItems,
+} from '../../bench/sample-documents.js';
 
 const NOTO_CJK = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts');
@@ -33,7 +40,7 @@ describe('combined layout', () => {
     const { file } = await renderToFile(doc);
     const rows = parseLineRows(pdfText(file), 'combined');
     const expected = expectedRows(doc);
-    expect(rows.map(({ descriptionStart, ...rest }) => rest)).toEqual(expected.map(({ descriptionStart, ...rest }) => rest));
+    expect(rows.map(({ descriptionStart: _row, ...rest }) => rest)).toEqual(expected.map(({ descriptionStart: _expected, ...rest }) => rest));
     rows.forEach((row, i) => expect(squeeze(expected[i]!.descriptionStart).startsWith(squeeze(row.descriptionStart))).toBe(true));
   });
 
@@ -118,7 +125,7 @@ describe('individual layout', () => {
 
 describe('any script', () => {
   it('keeps Polish, Cyrillic, Greek and (through the Noto CJK fallback) Japanese text intact', async () => {
-    const doc = buildInvoice({
+    const doc = buildPdfSampleInvoice({
       buyer: {
         name: '株式会社 東京商事',
         address: { lines: ['丸の内1-1-1', 'ビル 한국어 ①'], city: '東京', postcode: '100-0005', country: 'JP' },
@@ -148,7 +155,7 @@ describe('any script', () => {
   });
 
   it('reports characters no configured font covers and draws U+FFFD instead of throwing', async () => {
-    const doc = buildInvoice({
+    const doc = buildPdfSampleInvoice({
       buyer: { name: 'Private \u{10FFFD} use, Tamil தமிழ்' },
       orders: [{ number: 'B-1', items: [{ sku: 'X\u{10FFFD}', description: 'ok\u200b zero-width space', quantity: 1, unitPrice: '1.00', taxRate: '20' }] }],
     });
@@ -159,14 +166,14 @@ describe('any script', () => {
     expect(text).toMatch(/ok\u200b? zero-width space/); // DejaVu has an (empty) glyph for U+200B
 
     const latinOnly = await createPdfRenderer();
-    const withoutFallback = await latinOnly.render(buildInvoice({ buyer: { name: '東京' }, orders: [{ number: 'B-1', items: sampleItems(1) }] }));
+    const withoutFallback = await latinOnly.render(buildPdfSampleInvoice({ buyer: { name: '東京' }, orders: [{ number: 'B-1', items: sampleItems(1) }] }));
     expect(withoutFallback.missingCharacters).toEqual(['東', '京']);
   });
 });
 
 describe('awkward input', () => {
   it('never throws on control characters, lone surrogates, emoji or empty fields', async () => {
-    const doc = buildInvoice({
+    const doc = buildPdfSampleInvoice({
       buyer: { name: 'Tab\there\nnewline', email: null, vatNumber: null },
       payment: { details: null, iban: null, bic: null },
       orders: [
@@ -189,7 +196,7 @@ describe('text never overflows its column', () => {
   it('wraps long descriptions and SKUs inside their columns and ends cut text with an ellipsis', async () => {
     const longWord = 'Supercalifragilisticexpialidocious'.repeat(3);
     const longText = 'A very long description that goes on and on, describing every detail of the product '.repeat(4);
-    const doc = buildInvoice({
+    const doc = buildPdfSampleInvoice({
       orders: [
         {
           number: 'B-LONG',
@@ -259,19 +266,19 @@ describe('output', () => {
     const png = await renderToFile(invoiceWithLines(3));
     expect(pdfImages(png.file)).toMatch(/image\s+180\s+48\s+rgb[\s\S]*smask\s+180\s+48\s+gray/);
     const jpeg = await renderToFile(
-      buildInvoice({
+      buildPdfSampleInvoice({
         orders: [{ number: 'B-1', items: sampleItems(3) }],
         logo: { mime: 'image/jpeg', data: readFileSync(path.join(import.meta.dirname, 'fixtures/logo.jpg')) },
       }),
     );
     expect(pdfImages(jpeg.file)).toMatch(/image\s+290\s+95\s+rgb\s+3\s+8\s+jpeg/);
     expect(renderPng(jpeg.file, path.join(ARTIFACTS, 'pdf-jpeg-logo'), { first: 1, last: 1 })).toBe('');
-    const noLogo = await renderToFile(buildInvoice({ orders: [{ number: 'B-1', items: sampleItems(1) }], logo: null }));
+    const noLogo = await renderToFile(buildPdfSampleInvoice({ orders: [{ number: 'B-1', items: sampleItems(1) }], logo: null }));
     expect(pdfText(noLogo.file)).toContain('Hurtownia Łódź Sp. z o.o.');
   });
 
   it('rejects a broken logo or font file with an input error', async () => {
-    const broken = buildInvoice({ orders: [{ number: 'B-1', items: sampleItems(1) }], logo: { mime: 'image/png', data: new Uint8Array([1, 2, 3]) } });
+    const broken = buildPdfSampleInvoice({ orders: [{ number: 'B-1', items: sampleItems(1) }], logo: { mime: 'image/png', data: new Uint8Array([1, 2, 3]) } });
     await expect(renderer.render(broken)).rejects.toBeInstanceOf(AppError);
     await expect(createPdfRenderer({ fontFiles: ['/nonexistent/font.ttf'] })).rejects.toMatchObject({ code: 'INPUT' });
   });

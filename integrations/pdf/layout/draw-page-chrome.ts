@@ -1,14 +1,15 @@
-import type { InvoiceDocument } from '../../../src/domain/invoice-document.js';
+import type { BillingDocument } from '../../../src/domain/invoice-document.js';
 import type { Typesetter } from '../fonts/typesetter.js';
 import type { PageCanvas } from '../pdf/page-canvas.js';
+import type { DocumentWording } from './document-wording.js';
 import { drawWrapped } from './draw-text.js';
 import type { PageFlow } from './page-flow.js';
 import { ASCENT, CONTENT_WIDTH, GRAY, PAGE, TYPE } from './theme.js';
 
 const RUNNING_HEADER_HEIGHT = 26;
 
-/** Top of pages 2…n: who invoices whom, and which invoice this page belongs to. */
-export function drawRunningHeader(flow: PageFlow, doc: InvoiceDocument): void {
+/** Top of pages 2…n: the seller, and which document this page belongs to. */
+export function drawRunningHeader(flow: PageFlow, doc: BillingDocument, wording: DocumentWording): void {
   const { canvas } = flow;
   const ts = flow.tools.typesetter;
   const top = PAGE.top;
@@ -18,7 +19,7 @@ export function drawRunningHeader(flow: PageFlow, doc: InvoiceDocument): void {
   drawWrapped(
     canvas,
     ts,
-    `Invoice ${doc.number} \u00b7 ${doc.issueDate}`,
+    `${wording.name} ${doc.number} \u00b7 ${doc.issueDate}`,
     { weight: 'regular', size: TYPE.body, gray: GRAY.muted },
     { x: PAGE.right - half, width: half, align: 'right' },
     top,
@@ -28,8 +29,8 @@ export function drawRunningHeader(flow: PageFlow, doc: InvoiceDocument): void {
   flow.y = top - RUNNING_HEADER_HEIGHT;
 }
 
-/** Bottom of every page: invoice reference and "Page X of Y". */
-export function drawFooter(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocument, page: number, pages: number): void {
+/** Bottom of every page: the document's reference and "Page X of Y". */
+export function drawFooter(canvas: PageCanvas, ts: Typesetter, doc: BillingDocument, wording: DocumentWording, page: number, pages: number): void {
   const style = { weight: 'regular', size: TYPE.small, gray: GRAY.muted } as const;
   canvas.line(PAGE.left, PAGE.footerRule, PAGE.right, PAGE.footerRule, 0.5, GRAY.rule);
   const top = PAGE.footerBaseline + TYPE.small * ASCENT;
@@ -39,7 +40,7 @@ export function drawFooter(canvas: PageCanvas, ts: Typesetter, doc: InvoiceDocum
   drawWrapped(
     canvas,
     ts,
-    `${doc.seller.name} \u00b7 Invoice ${doc.number} \u00b7 issued ${doc.issueDate} \u00b7 due ${doc.dueDate}`,
+    `${doc.seller.name} \u00b7 ${wording.name} ${doc.number} \u00b7 ${wording.footerFacts}`,
     style,
     { x: PAGE.left, width: CONTENT_WIDTH - pageLabelWidth - 20, align: 'left' },
     top,

@@ -1,6 +1,7 @@
-import type { InvoiceDocument } from '../../../src/domain/invoice-document.js';
+import type { BillingDocument, CreditNoteDocument, InvoiceDocument } from '../../../src/domain/invoice-document.js';
 import type { ShapedText, Typesetter } from '../fonts/typesetter.js';
 import type { PageCanvas } from '../pdf/page-canvas.js';
+import type { DocumentWording } from './document-wording.js';
 import { drawLines, layoutLines, lineHeight, type TextStyle } from './draw-text.js';
 import type { PageFlow } from './page-flow.js';
 import { GRAY, PAGE, TYPE } from './theme.js';
@@ -19,22 +20,22 @@ interface Block {
 }
 
 /**
- * The end of the invoice: payment instructions on the left; the tax breakdown by rate and the net,
- * tax and total amounts on the right. Kept together on one page.
+ * The end of the document: on the left an invoice's payment instructions, or what a credit note credits;
+ * on the right the tax breakdown by rate and the net, tax and total amounts. Kept together on one page.
  */
-export function drawTotals(flow: PageFlow, doc: InvoiceDocument): void {
+export function drawTotals(flow: PageFlow, doc: BillingDocument, wording: DocumentWording): void {
   const ts = flow.tools.typesetter;
-  const totals = buildTotalsBlock(ts, doc);
-  const payment = buildPaymentBlock(ts, doc);
-  const height = Math.max(totals.height, payment.height) + 14;
+  const totals = buildTotalsBlock(ts, doc, wording.totalLabel);
+  const note = buildNoteBlock(ts, doc.kind === 'invoice' ? paymentParts(doc) : creditParts(doc));
+  const height = Math.max(totals.height, note.height) + 14;
   flow.ensure(height);
   const top = flow.y - 14;
-  payment.draw(flow.canvas, top);
+  note.draw(flow.canvas, top);
   totals.draw(flow.canvas, top);
   flow.y -= height;
 }
 
-function buildTotalsBlock(ts: Typesetter, doc: InvoiceDocument): Block {
+function buildTotalsBlock(ts: Typesetter, doc: BillingDocument, totalLabel: string): Block {
   const x = PAGE.right - TOTALS_WIDTH;
   const rateWidth = 70;
   const amountWidth = (TOTALS_WIDTH - rateWidth) / 2;
@@ -80,26 +81,42 @@ function buildTotalsBlock(ts: Typesetter, doc: InvoiceDocument): Block {
       y -= 3;
       canvas.line(x, y, PAGE.right, y, 1, GRAY.strongRule);
       y -= 5;
-      drawLines(canvas, ts, one('Total due', STRONG, 100), STRONG, labelBox, y);
+      drawLines(canvas, ts, one(totalLabel, STRONG, 100), STRONG, labelBox, y);
       drawLines(canvas, ts, one(`${doc.total} ${doc.currency}`, STRONG, TOTALS_WIDTH - 100), STRONG, amountBox, y);
     },
   };
 }
 
-function buildPaymentBlock(ts: Typesetter, doc: InvoiceDocument): Block {
+/** A paragraph of the note on the left: its text, style, line limit and the gap above it. */
+type NotePart = [text: string, style: TextStyle, maxLines: number, gap: number];
+
+function paymentParts(doc: InvoiceDocument): NotePart[] {
+  const parts: NotePart[] = [
+    ['PAYMENT', LABEL, 1, 0],
+    [`Please pay ${doc.total} ${doc.currency} by ${doc.dueDate}, quoting invoice ${doc.number}.`, BODY, 3, 2],
+  ];
+  if (doc.payment.details) parts.push([doc.payment.details, BODY, 6, 3]);
+  if (doc.payment.iban) parts.push([`IBAN ${doc.payment.iban}`, BODY, 2, doc.payment.details ? 3 : 0]);
+  if (doc.payment.bic) parts.push([`BIC ${doc.payment.bic}`, BODY, 1, 0]);
+  return parts;
+}
+
+function creditParts(doc: CreditNoteDocument): NotePart[] {
+  return [
+    ['CREDIT', LABEL, 1, 0],
+    [`This credit note credits ${doc.total} ${doc.currency} on invoice ${doc.invoice.number} of ${doc.invoice.issueDate}.`, BODY, 3, 2],
+  ];
+}
+
+function buildNoteBlock(ts: Typesetter, note: NotePart[]): Block {
   const x = PAGE.left;
   const width = PAYMENT_WIDTH;
   const box = { x, width, align: 'left' } as const;
   const parts: { lines: ShapedText[]; style: TextStyle; gap: number }[] = [];
-  const add = (text: string, style: TextStyle, maxLines: number, gap = 0): void => {
+  for (const [text, style, maxLines, gap] of note) {
     const lines = layoutLines(ts, text, style, width, maxLines);
     if (lines.length > 0) parts.push({ lines, style, gap });
-  };
-  add('PAYMENT', LABEL, 1);
-  add(`Please pay ${doc.total} ${doc.currency} by ${doc.dueDate}, quoting invoice ${doc.number}.`, BODY, 3, 2);
-  if (doc.payment.details) add(doc.payment.details, BODY, 6, 3);
-  if (doc.payment.iban) add(`IBAN ${doc.payment.iban}`, BODY, 2, doc.payment.details ? 3 : 0);
-  if (doc.payment.bic) add(`BIC ${doc.payment.bic}`, BODY, 1);
+  }
   const height = parts.reduce((sum, part) => sum + part.gap + part.lines.length * lineHeight(part.style), 0) + 2;
   return {
     height,

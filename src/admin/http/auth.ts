@@ -1,15 +1,16 @@
 /**
  * Token authentication and scope (SPEC §7). `Authorization: Bearer <token>`; the token's SHA-256 is looked
- * up in `api_tokens`. An admin token (no company) sees every company; a company token sees its own
- * company and every company below it. Anything outside the scope is answered as if it did not exist
- * (404, or 400 "unknown company" for a code in a query or body), so a token cannot probe for
- * other companies' orders or invoices.
+ * up in `api_tokens` on every request, so a revoked (deleted) or expired token is refused at once (401).
+ * An admin token (no company) sees every company; a company token sees its own company and every company
+ * below it. Anything outside the scope is answered as if it did not exist (404, or 400 "unknown company"
+ * for a code in a query or body), so a token cannot probe for other companies' orders or invoices.
+ * A token's last use is recorded at most once a minute (one conditional UPDATE), not on every request.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import { findApiTokenByHash } from '../../db/api-tokens-repo.js';
+import { findApiTokenByHash, recordApiTokenUse } from '../../db/api-tokens-repo.js';
 import { findCompanyByCode, listCompanyTree, type CompanyRecord } from '../../db/companies-repo.js';
-import { hashApiToken } from '../../domain/api-token.js';
+import { hashApiToken, isTokenExpired, LAST_USED_RESOLUTION_MS } from '../../domain/api-token.js';
 import { selfAndDescendants } from '../../domain/company-tree.js';
 import { AppError } from '../../domain/errors.js';
 import type { AppContext } from '../app-context.js';
@@ -20,6 +21,8 @@ export interface Scope {
   label: string;
   /** The companies this token sees, by id and code; null: an admin token, which sees all */
   companies: { ids: ReadonlySet<number>; codes: ReadonlySet<string> } | null;
+  /** The user the token was made for (`tokens create --user`): manual runs are theirs; null: none */
+  userEmail: string | null;
 }
 
 declare module 'fastify' {
@@ -40,33 +43,36 @@ export const scopeIds = (scope: Scope): number[] | undefined => (scope.companies
 
 const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message, { problems: [{ path: '', message }] });
 
-async function authenticate(db: Knex, header: string | undefined): Promise<Scope> {
+async function authenticate(db: Knex, header: string | undefined, now: number): Promise<Scope> {
   const match = /^Bearer +([A-Za-z0-9_\-.~+/=]{1,512})$/i.exec(header?.trim() ?? '');
   if (!match) throw unauthorized('an API token is required: send "Authorization: Bearer <token>" (create one with `oms-invoicing tokens create`)');
-  const scope = await scopeOfToken(db, hashApiToken(match[1]!));
-  if (!scope) throw unauthorized('unknown API token');
-  return scope;
+  return scopeOfToken(db, hashApiToken(match[1]!), now);
 }
 
-/** What the token with this SHA-256 sees (the API and the admin page alike); null when there is no such token. */
-export async function scopeOfToken(db: Knex, sha256: string): Promise<Scope | null> {
+/** What the token with this SHA-256 sees, the API and the admin page alike; unknown or expired: 401. */
+export async function scopeOfToken(db: Knex, sha256: string, now: number): Promise<Scope> {
   const token = await findApiTokenByHash(db, sha256);
-  if (!token) return null;
-  if (token.companyId === null) return { label: token.label, companies: null };
+  if (!token) throw unauthorized('unknown API token');
+  if (isTokenExpired(token.expiresAt, now)) throw unauthorized('this API token has expired');
+  if (token.lastUsedAt === null || now - token.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+    await recordApiTokenUse(db, token.id, now, LAST_USED_RESOLUTION_MS);
+  }
+  if (token.companyId === null) return { label: token.label, companies: null, userEmail: token.userEmail };
   // Computed on every request, so a company added below the token's company is visible at once
   const tree = await listCompanyTree(db);
   const ids = selfAndDescendants(tree, token.companyId);
-  return { label: token.label, companies: { ids, codes: new Set(tree.filter((c) => ids.has(c.id)).map((c) => c.code)) } };
+  return { label: token.label, companies: { ids, codes: new Set(tree.filter((c) => ids.has(c.id)).map((c) => c.code)) }, userEmail: token.userEmail };
 }
 
 export function registerAuth(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.apiAuth === false) return;
-    request.scope = await authenticate(await ctx.db(), request.headers.authorization);
+    request.scope = await authenticate(await ctx.db(), request.headers.authorization, ctx.clock.now());
     // Every later log line of this request (including fastify's "request completed") names the token
     request.log = request.log.child({ token: request.scope.label });
     reply.log = request.log;
+    request.log.debug({ admin: request.scope.companies === null, user: request.scope.userEmail }, 'authenticated');
   });
 }
 

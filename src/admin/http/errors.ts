@@ -4,10 +4,12 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../../domain/errors.js';
+import { redactSecrets } from '../../domain/redact-secrets.js';
 
 const STATUS: Record<ErrorCode, number> = {
   INPUT: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   DELIVERY: 502,
@@ -33,26 +35,34 @@ export function renamePaths(err: unknown, names: Record<string, string>): unknow
   return new AppError(err.code, message, { problems, retryable: err.retryable, cause: err });
 }
 
-export function sendError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err instanceof AppError) {
-    const status = STATUS[err.code] ?? 500;
-    if (status === 401) reply.header('www-authenticate', 'Bearer');
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    return reply.status(status).send(
-      body(
-        err.code,
-        err.message,
-        err.problems.map((p) => ({ path: p.path, message: p.message })),
-      ),
-    );
-  }
-  // Fastify's own refusals (malformed JSON, unsupported media type, body too large) are the client's to fix
-  const statusCode = (err as FastifyError).statusCode;
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return reply.status(statusCode).send(body('INPUT', err.message, [{ path: '', message: err.message }]));
-  }
-  request.log.error({ err }, 'request failed');
-  return reply.status(500).send(body('INTERNAL', 'internal error (the server log has the details)'));
+/**
+ * The error handler: AppErrors with their status, fastify's own refusals (malformed JSON, unsupported media
+ * type, body too large: 413) as input errors, anything else 500 with the details in the log only. Messages
+ * pass through `redactSecrets` first, so no configured secret can reach an answer.
+ */
+export function errorHandler(secrets: readonly string[]) {
+  const clean = (text: string) => redactSecrets(text, secrets);
+  return (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (err instanceof AppError) {
+      const status = STATUS[err.code] ?? 500;
+      if (status === 401) reply.header('www-authenticate', 'Bearer');
+      if (status >= 500) request.log.error({ err }, 'request failed');
+      return reply.status(status).send(
+        body(
+          err.code,
+          clean(err.message),
+          err.problems.map((p) => ({ path: p.path, message: clean(p.message) })),
+        ),
+      );
+    }
+    const statusCode = (err as FastifyError).statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      const message = clean(err.message);
+      return reply.status(statusCode).send(body('INPUT', message, [{ path: '', message }]));
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.status(500).send(body('INTERNAL', 'internal error (the server log has the details)'));
+  };
 }
 
 export function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -34,3 +34,10 @@ export const pageParams = {
 
 /** A route parameter that must be a positive id; anything else names nothing (404). */
 export const idParam = (text: string): number | null => (/^[1-9]\d{0,14}$/.test(text) ? Number(text) : null);
+
+/**
+ * Request body limits (a larger body is refused with 413 before it is read whole): an order may carry up to
+ * 10,000 items with descriptions of up to 1,000 characters, so order routes take up to 16 MiB; settings
+ * and run requests are a few hundred bytes, so 64 KiB; anything else 1 MiB.
+ */
+export const BODY_LIMITS = { default: 1024 * 1024, order: 16 * 1024 * 1024, settings: 64 * 1024 } as const;

@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { findCompanyByCode } from '../../db/companies-repo.js';
 import { findOrder, listOrders, type OrderSort } from '../../db/orders-repo.js';
 import { inputError } from '../../domain/errors.js';
+import { isSingleLine } from '../../domain/text-rules.js';
 import { holdOrder, saveOrder, updateOrder } from '../../import/save-order.js';
 import type { AppContext } from '../app-context.js';
 import { scopeIds, seesCompanyCode, type Scope } from './auth.js';
 import { notFound } from './errors.js';
-import { booleanParam, codeParam, idParam, pageParams, parseInput } from './input.js';
+import { BODY_LIMITS, booleanParam, codeParam, idParam, pageParams, parseInput } from './input.js';
 
 const SORT = /^(createdAt|number)(?::(ASC|DESC))?$/i;
 const SORT_HELP = 'must be createdAt or number, optionally followed by :ASC or :DESC (e.g. createdAt:DESC)';
@@ -38,7 +39,11 @@ const orderByParam = z.union([z.string(), z.array(z.string())], { error: SORT_HE
 const listQuery = z.strictObject({
   ...pageParams,
   orderBy: orderByParam.optional(),
-  search: z.string({ error: 'must be a string, given once' }).max(255, { error: 'must be at most 255 characters' }).optional(),
+  search: z
+    .string({ error: 'must be a string, given once' })
+    .max(255, { error: 'must be at most 255 characters' })
+    .refine(isSingleLine, { error: 'must be one line of text, without control characters' })
+    .optional(),
   invoiced: booleanParam.optional(),
   company: codeParam.optional(),
 });
@@ -69,7 +74,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: AppContext): void
     });
   });
 
-  app.post('/orders', async (request, reply) => {
+  app.post('/orders', { bodyLimit: BODY_LIMITS.order }, async (request, reply) => {
     const body = request.body as { company?: unknown } | null;
     // A company outside the token's scope reads exactly like one that does not exist
     if (body && typeof body === 'object' && typeof body.company === 'string' && !seesCompanyCode(request.scope, body.company)) {
@@ -81,7 +86,7 @@ export function registerOrderRoutes(app: FastifyInstance, ctx: AppContext): void
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request) => visibleOrder(request.scope, request.params.id));
 
-  app.patch<{ Params: { id: string } }>('/orders/:id', async (request) => {
+  app.patch<{ Params: { id: string } }>('/orders/:id', { bodyLimit: BODY_LIMITS.order }, async (request) => {
     const order = await visibleOrder(request.scope, request.params.id);
     return updateOrder(await ctx.db(), order.id, request.body, ctx.clock.now());
   });

@@ -1,6 +1,10 @@
 /**
  * Runs (SPEC §7): start one for a company (manual with `as`, else its enabled integrations, exactly as
  * `run --company C [--as EMAIL]`), and read the company's run history.
+ *
+ * A token made for a user (`tokens create --user EMAIL`) always starts manual runs as that user, numbered
+ * from their primary company (as the admin page's `Run now`, SPEC §10): `as` may be left out or name the
+ * same user; any other address is refused, so a person's token cannot run as someone else.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -12,7 +16,7 @@ import type { AppContext } from '../app-context.js';
 import { runReportJson } from '../output.js';
 import { findVisibleCompany, seesCompanyId } from './auth.js';
 import { renamePaths } from './errors.js';
-import { pageParams, parseInput } from './input.js';
+import { BODY_LIMITS, pageParams, parseInput } from './input.js';
 
 const bool = z.boolean({ error: 'must be true or false' });
 const runBody = z.strictObject(
@@ -29,24 +33,29 @@ const runBody = z.strictObject(
 const FIELD_NAMES = { '--as': 'as', '--from': 'from', '--company': '' };
 
 export function registerRunRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Params: { code: string } }>('/companies/:code/runs', async (request) => {
+  app.post<{ Params: { code: string } }>('/companies/:code/runs', { bodyLimit: BODY_LIMITS.settings }, async (request) => {
     const db = await ctx.db();
     const company = await findVisibleCompany(db, request.scope, request.params.code);
     const body = parseInput(runBody, request.body);
-    if (body.as !== undefined && request.scope.companies !== null) {
+    const tokenUser = request.scope.userEmail;
+    if (tokenUser !== null && body.as !== undefined && body.as.toLowerCase() !== tokenUser.toLowerCase()) {
+      throw inputError([{ path: 'as', message: `this token runs as ${tokenUser}: leave "as" out or give that address` }]);
+    }
+    const as = tokenUser ?? body.as;
+    if (as !== undefined && request.scope.companies !== null) {
       // A company token numbers runs only from sequences within its scope; any other user reads as unknown
-      const user = await findUserByEmail(db, body.as);
+      const user = await findUserByEmail(db, as);
       if (!user || user.primaryCompanyId === null || !seesCompanyId(request.scope, user.primaryCompanyId)) {
-        throw inputError([{ path: 'as', message: `unknown user "${body.as}"` }]);
+        throw inputError([{ path: 'as', message: `unknown user "${as}"` }]);
       }
     }
     const deps = await ctx.runDeps();
     try {
       const report =
-        body.as !== undefined
+        as !== undefined
           ? await runManual(deps, {
               companyCode: company.code,
-              userEmail: body.as,
+              userEmail: as,
               dryRun: body.dryRun,
               includeErrors: body.includeErrors,
               from: body.from ?? null,

@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import { deleteAdminSession, deleteExpiredAdminSessions, findAdminSession, insertAdminSession } from '../../db/admin-sessions-repo.js';
 import { findApiTokenByHash } from '../../db/api-tokens-repo.js';
 import { hashApiToken } from '../../domain/api-token.js';
+import { AppError } from '../../domain/errors.js';
 import { scopeOfToken, type Scope } from '../http/auth.js';
 
 export const SESSION_COOKIE = 'oms_admin_session';
@@ -23,12 +24,23 @@ export interface AdminSession {
   expiresAt: number;
 }
 
+/** The token's scope as the API computes it; null when the API would refuse the token (unknown, expired). */
+async function acceptedScope(db: Knex, sha256: string, now: number): Promise<Scope | null> {
+  try {
+    return await scopeOfToken(db, sha256, now);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'UNAUTHORIZED') return null;
+    throw err;
+  }
+}
+
 /** Opens a session for this token; null when the token is not one the API would accept. */
 export async function openSession(db: Knex, tokenText: string, now: number): Promise<{ id: string; expiresAt: number } | null> {
   const token = tokenText.trim();
   if (token === '' || token.length > 512) return null;
   const sha256 = hashApiToken(token);
-  const [record, scope] = await Promise.all([findApiTokenByHash(db, sha256), scopeOfToken(db, sha256)]);
+  const scope = await acceptedScope(db, sha256, now);
+  const record = scope ? await findApiTokenByHash(db, sha256) : null;
   if (!record || !scope) return null;
   await deleteExpiredAdminSessions(db, now);
   const id = randomBytes(32).toString('base64url');
@@ -42,7 +54,7 @@ export async function resumeSession(db: Knex, cookie: string | undefined, now: n
   if (cookie === undefined || !SESSION_ID.test(cookie)) return null;
   const session = await findAdminSession(db, hashSessionId(cookie), now);
   if (!session) return null;
-  const scope = await scopeOfToken(db, session.tokenSha256);
+  const scope = await acceptedScope(db, session.tokenSha256, now);
   return scope ? { scope, expiresAt: session.expiresAt } : null;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CompanyView } from '../../db/companies-repo.js';
 import { scheduleText, upcomingRunAt, type IntegrationRecord } from '../../db/integrations-repo.js';
-import type { OpenOrderGroup } from '../../db/open-orders-repo.js';
+import type { OpenOrderGroup } from '../../db/open-order-counts-repo.js';
 import { emptySkipCounts, skipReason } from '../../domain/eligibility.js';
 import { localAndUtc, pathOf, skipRows, summariseResult } from './format.js';
 

@@ -1,8 +1,11 @@
 /**
- * How invoices appear in lists: status and delivery state in words, links by number and company code.
+ * How invoices appear in lists: status and deliveries in words, links by number and company code.
  */
-import type { DeliveryState, InvoiceStatus, InvoiceSummary } from '../../db/invoice-search-repo.js';
+import type { InvoiceStatus } from '../../db/credit-notes-repo.js';
+import type { InvoiceListItem } from '../../db/invoices-repo.js';
 import { pathOf } from './format.js';
+
+export const INVOICE_STATUSES: readonly InvoiceStatus[] = ['issued', 'partially_credited', 'credited'];
 
 export const STATUS_LABELS: Record<InvoiceStatus, string> = {
   issued: 'issued',
@@ -10,12 +13,12 @@ export const STATUS_LABELS: Record<InvoiceStatus, string> = {
   credited: 'credited',
 };
 
-export const DELIVERY_LABELS: Record<DeliveryState, string> = { failed: 'some failed', unsent: 'some not sent yet', sent: 'all sent' };
+const DELIVERY_STATUSES = ['sent', 'pending', 'sending', 'failed'] as const;
 
-export const invoiceRow = (i: InvoiceSummary) => ({
+export const invoiceRow = (i: InvoiceListItem) => ({
   ...i,
   href: pathOf.invoice(i.number),
   companyHref: pathOf.company(i.company),
   statusLabel: STATUS_LABELS[i.status],
-  deliverySummary: (['sent', 'pending', 'sending', 'failed'] as const).filter((s) => i.deliveries[s] > 0).map((s) => ({ status: s, count: i.deliveries[s] })),
+  deliverySummary: DELIVERY_STATUSES.map((status) => ({ status, count: i.deliveries.filter((d) => d.status === status).length })).filter((d) => d.count > 0),
 });

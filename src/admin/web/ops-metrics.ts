@@ -62,6 +62,7 @@ export function createOpsMetrics(ctx: AppContext): OpsMetrics {
     registers,
   });
   const invoices = new Counter({ name: 'oms_invoices_total', help: 'Invoices issued, by run mode', labelNames: ['mode'], registers });
+  const creditNotes = new Counter({ name: 'oms_credit_notes_total', help: 'Credit notes issued', registers });
   const deliveries = new Gauge({
     name: 'oms_deliveries',
     help: 'Deliveries by integration and status (pending, sending, sent, failed)',
@@ -90,10 +91,11 @@ export function createOpsMetrics(ctx: AppContext): OpsMetrics {
       }
       // Replaced whole and at once (no await in between), so a scrape never mixes two reads
       up.set(1);
-      for (const m of [runs, takeovers, invoices, deliveries, attempts]) m.reset();
+      for (const m of [runs, takeovers, invoices, creditNotes, deliveries, attempts]) m.reset();
       for (const r of stored.runs) runs.set({ mode: r.mode, status: r.status }, r.count);
       takeovers.inc(stored.interruptedRuns);
       for (const i of stored.invoices) invoices.inc({ mode: i.mode }, i.count);
+      creditNotes.inc(stored.creditNotes);
       for (const d of stored.deliveries) deliveries.set({ integration: d.integration, status: d.status }, d.count);
       for (const a of stored.attempts) attempts.inc({ integration: a.integration, result: a.status }, a.count);
       durations = stored.runDurations;

@@ -16,7 +16,7 @@ export class RefusedRequest extends Error {
   }
 }
 
-const STATUS: Record<ErrorCode, number> = { INPUT: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, CONFLICT: 409, DELIVERY: 502, INTERNAL: 500 };
+const STATUS: Record<ErrorCode, number> = { INPUT: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, DELIVERY: 502, INTERNAL: 500 };
 
 const TITLES: Record<number, string> = { 400: 'Not done', 401: 'Signed out', 403: 'Refused', 404: 'Not found', 409: 'Conflict' };
 

@@ -9,15 +9,8 @@ import { runCompanyIntegrations, runManual, type RunReport } from '../../pipelin
 import type { AppContext } from '../app-context.js';
 import type { Scope } from '../http/auth.js';
 
-/** The email of the user the token belongs to, when tokens carry one (`tokens create --user EMAIL`). */
-export function tokenUserEmail(scope: Scope): string | null {
-  const user = (scope as Scope & { user?: { email: string } | string | null }).user;
-  if (user === undefined || user === null) return null;
-  return typeof user === 'string' ? user : user.email;
-}
-
 export function runCompanyForToken(ctx: AppContext, scope: Scope, companyCode: string, dryRun: boolean): Promise<RunReport> {
-  const userEmail = tokenUserEmail(scope);
+  const { userEmail } = scope;
   return ctx
     .runDeps()
     .then((deps) =>
@@ -29,7 +22,7 @@ export function runCompanyForToken(ctx: AppContext, scope: Scope, companyCode: s
 
 /** What `Run now` will do, in words, for the company page. */
 export function describeRun(scope: Scope, companyCode: string, enabled: readonly IntegrationRecord[]): string {
-  const userEmail = tokenUserEmail(scope);
+  const { userEmail } = scope;
   if (userEmail !== null)
     return `Run now invoices ${companyCode}'s eligible orders as ${userEmail} (a manual run, numbered from that user's primary company), and delivers through every enabled integration.`;
   if (enabled.length === 0) return `${companyCode} has no enabled integration, so Run now has nothing to do.`;

@@ -4,8 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { listCompanyTree, listCompanyViews } from '../../../db/companies-repo.js';
 import { listIntegrations } from '../../../db/integrations-repo.js';
-import { searchInvoices } from '../../../db/invoice-search-repo.js';
-import { countOpenOrders, type OpenOrderGroup } from '../../../db/open-orders-repo.js';
+import { listInvoices } from '../../../db/invoices-repo.js';
+import { countOpenOrders, type OpenOrderGroup } from '../../../db/open-order-counts-repo.js';
 import { listRuns } from '../../../db/runs-repo.js';
 import type { RunReport } from '../../../pipeline/run-company.js';
 import type { AppContext } from '../../app-context.js';
@@ -66,7 +66,7 @@ export function registerCompanyPages(web: FastifyInstance, ctx: AppContext): voi
       listIntegrations(db, { companyCode: company.code }),
       countOpenOrders(db, [company.id]),
       listRuns(db, { companyId: company.id, limit: 10, offset: 0 }),
-      searchInvoices(db, { companyIds: [company.id], limit: 10, offset: 0 }),
+      listInvoices(db, { companyIds: [company.id], newestFirst: true, limit: 10 }),
       listCompanyViews(db, scopeIds(scope)).then((all) => all.filter((c) => c.parent === company.code)),
     ]);
     const parent = view!.parent !== null && seesCompanyCode(scope, view!.parent) ? { code: view!.parent, href: pathOf.company(view!.parent) } : null;
@@ -88,7 +88,7 @@ export function registerCompanyPages(web: FastifyInstance, ctx: AppContext): voi
         startedAt: utcText(Date.parse(r.startedAt)),
         invoices: (r.report as { invoices?: Array<string | { number: string }> } | null)?.invoices?.length ?? 0,
       })),
-      invoices: invoices.items.map(invoiceRow),
+      invoices: invoices.map(invoiceRow),
       previewHref: `${pathOf.company(company.code)}/preview`,
       runHref: `${pathOf.company(company.code)}/runs`,
       invoicesHref: `/admin/invoices?company=${encodeURIComponent(company.code)}`,

@@ -4,10 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { findDelivery, listFailedDeliveries } from '../../../db/delivery-queue-repo.js';
+import { listDeliveries } from '../../../db/deliveries-repo.js';
+import { listFailedDeliveries } from '../../../db/delivery-queue-repo.js';
 import { retryDeliveries } from '../../../pipeline/retry-deliveries.js';
 import type { AppContext } from '../../app-context.js';
-import { scopeIds, seesCompanyId } from '../../http/auth.js';
+import { scopeIds, seesCompanyCode } from '../../http/auth.js';
 import { notFound } from '../../http/errors.js';
 import { idParam, parseInput, wholeNumberParam } from '../../http/input.js';
 import { pathOf, utcText } from '../format.js';
@@ -26,19 +27,20 @@ export function registerDeliveryPages(web: FastifyInstance, ctx: AppContext): vo
     const ids = scopeIds(scope);
     const found = await listFailedDeliveries(db, { ...(ids !== undefined ? { companyIds: ids } : {}), limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE });
     const retriedId = q.retried === undefined ? null : idParam(q.retried);
-    const retried = retriedId === null ? null : await findDelivery(db, retriedId);
+    const [retried] = retriedId === null ? [] : await listDeliveries(db, { id: retriedId });
     return reply.view('failed-deliveries', {
       title: 'Failed deliveries',
       nav: 'failed',
       deliveries: found.items.map((d) => ({
         ...d,
-        failedAt: utcText(d.updatedAt),
+        failedAt: utcText(d.failedAt),
         nextAttemptAt: d.nextAttemptAt === null ? 'none: retry by hand' : utcText(d.nextAttemptAt),
-        href: pathOf.invoice(d.invoice),
+        // Credit notes have no page of their own here yet: their number is shown without a link
+        href: d.kind === 'invoice' ? pathOf.invoice(d.document) : null,
         companyHref: pathOf.company(d.company),
       })),
       count: found.count,
-      retried: retried && seesCompanyId(scope, retried.companyId) ? retried : null,
+      retried: retried && seesCompanyCode(scope, retried.company) ? retried : null,
       newerHref: q.page > 1 ? `/admin/deliveries/failed?page=${q.page - 1}` : null,
       olderHref: q.page * PAGE_SIZE < found.count ? `/admin/deliveries/failed?page=${q.page + 1}` : null,
       ...pageContext(request, reply),
@@ -48,14 +50,10 @@ export function registerDeliveryPages(web: FastifyInstance, ctx: AppContext): vo
   web.post<{ Params: { id: string } }>('/deliveries/:id/retry', { preHandler: requireSession }, async (request, reply) => {
     const scope = request.adminSession!.scope;
     const id = idParam(request.params.id);
-    const delivery = id === null ? null : await findDelivery(await ctx.db(), id);
-    if (id === null || !delivery || !seesCompanyId(scope, delivery.companyId)) throw notFound(`There is no delivery "${request.params.id}".`);
+    const [delivery] = id === null ? [] : await listDeliveries(await ctx.db(), { id });
+    if (id === null || !delivery || !seesCompanyCode(scope, delivery.company)) throw notFound(`There is no delivery "${request.params.id}".`);
     const { back } = parseInput(retryBody, request.body);
-    const results = await retryDeliveries(
-      await ctx.runDeps(),
-      { deliveryId: id },
-      { path: 'delivery', label: `${delivery.invoice} via ${delivery.integration}`, visible: (c) => seesCompanyId(scope, c.companyId) },
-    );
+    const results = await retryDeliveries(await ctx.runDeps(), String(id), 'delivery');
     request.log.info({ delivery: id, status: results.find((r) => r.id === id)?.status }, 'admin page: delivery retried');
     const target = back === 'invoice' ? pathOf.invoice(delivery.invoice) : '/admin/deliveries/failed';
     return reply.redirect(`${target}?retried=${id}`, 303);

@@ -1,24 +1,24 @@
 /**
- * Invoices: the list with filters (company, status, delivery state), one invoice with its PDF in the page,
- * `Download XML`, its lines and its deliveries with each attempt.
+ * Invoices: the list with filters (company, status, a failed delivery), one invoice with its PDF in the
+ * page, `Download XML`, its lines, its credit notes and its deliveries with each attempt.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { listCompanyViews } from '../../../db/companies-repo.js';
+import { listDeliveries } from '../../../db/deliveries-repo.js';
 import { listDeliveryAttempts } from '../../../db/delivery-attempts-repo.js';
-import { listInvoiceDeliveries } from '../../../db/delivery-queue-repo.js';
-import { DELIVERY_STATES, findInvoiceStatus, INVOICE_STATUSES, searchInvoices } from '../../../db/invoice-search-repo.js';
-import { findInvoiceByNumber } from '../../../db/invoices-repo.js';
+import { countInvoices, findInvoiceByNumber, listInvoices, showInvoice } from '../../../db/invoices-repo.js';
 import { inputError } from '../../../domain/errors.js';
 import type { InvoiceDocument } from '../../../domain/invoice-document.js';
-import { loadInvoiceDocuments } from '../../../pipeline/load-invoice-document.js';
+import { loadBillingDocuments } from '../../../pipeline/invoice-documents.js';
 import type { AppContext } from '../../app-context.js';
 import { scopeIds, seesCompanyCode, seesCompanyId, type Scope } from '../../http/auth.js';
 import { notFound } from '../../http/errors.js';
 import { codeParam, parseInput, wholeNumberParam } from '../../http/input.js';
+import { sendArtefact } from '../../http/send-artefact.js';
 import { isInvoiced } from '../company-view-model.js';
 import { pathOf, utcText } from '../format.js';
-import { DELIVERY_LABELS, invoiceRow, STATUS_LABELS } from '../invoice-view-model.js';
+import { INVOICE_STATUSES, invoiceRow, STATUS_LABELS } from '../invoice-view-model.js';
 import { pageContext } from '../page-context.js';
 import { requireSession } from '../require-session.js';
 
@@ -30,25 +30,21 @@ const any = <S extends z.ZodType>(schema: S) => z.union([z.literal('').transform
 const listQuery = z.object({
   company: any(codeParam),
   status: any(z.enum(INVOICE_STATUSES, { error: `must be one of ${INVOICE_STATUSES.join(', ')}` })),
-  delivery: any(z.enum(DELIVERY_STATES, { error: `must be one of ${DELIVERY_STATES.join(', ')}` })),
+  delivery: any(z.literal('failed', { error: 'must be failed' })),
   page: wholeNumberParam(1, 1_000_000).optional().default(1),
 });
 
-/** Invoice numbers may hold `/` (a prefix like `INV/2026/`); a file name may not. */
-const fileName = (number: string, ext: string) => `${number.replace(/[^A-Za-z0-9_.-]/g, '_')}.${ext}`;
-
-const sendBytes = (reply: FastifyReply, bytes: Uint8Array, type: string, disposition: string) =>
-  reply
-    .type(type)
-    .header('content-disposition', disposition)
-    .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+const notAnInvoice = (number: string) => notFound(`There is no invoice "${number}".`);
 
 export function registerInvoicePages(web: FastifyInstance, ctx: AppContext): void {
-  const visibleInvoice = async (scope: Scope, number: string): Promise<{ id: number; company: string; doc: InvoiceDocument }> => {
+  /** The invoice's document, to render, if the token sees it. */
+  const visibleDocument = async (scope: Scope, number: string): Promise<InvoiceDocument> => {
     const db = await ctx.db();
     const invoice = await findInvoiceByNumber(db, number);
-    if (!invoice || !seesCompanyId(scope, invoice.companyId)) throw notFound(`There is no invoice "${number}".`);
-    return { id: invoice.id, company: invoice.company, doc: (await loadInvoiceDocuments(db, [invoice.id])).get(invoice.id)! };
+    if (!invoice || !seesCompanyId(scope, invoice.companyId)) throw notAnInvoice(number);
+    const doc = (await loadBillingDocuments(db, [invoice.id])).get(invoice.id);
+    if (doc?.kind !== 'invoice') throw notAnInvoice(number);
+    return doc;
   };
 
   web.get('/invoices', { preHandler: requireSession }, async (request, reply) => {
@@ -56,72 +52,64 @@ export function registerInvoicePages(web: FastifyInstance, ctx: AppContext): voi
     const scope = request.adminSession!.scope;
     const q = parseInput(listQuery, request.query);
     if (q.company !== undefined && !seesCompanyCode(scope, q.company)) throw inputError([{ path: 'company', message: `unknown company "${q.company}"` }]);
-    const companies = (await listCompanyViews(db, scopeIds(scope))).filter((c) => isInvoiced(c.type));
     const ids = scopeIds(scope);
-    const found = await searchInvoices(db, {
+    const filter = {
       ...(ids !== undefined ? { companyIds: ids } : {}),
       ...(q.company !== undefined ? { company: q.company } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
-      ...(q.delivery !== undefined ? { delivery: q.delivery } : {}),
-      limit: PAGE_SIZE,
-      offset: (q.page - 1) * PAGE_SIZE,
-    });
+      ...(q.delivery === 'failed' ? { deliveryFailed: true } : {}),
+    };
+    const [companies, items, count] = await Promise.all([
+      listCompanyViews(db, ids),
+      listInvoices(db, { ...filter, newestFirst: true, limit: PAGE_SIZE, offset: (q.page - 1) * PAGE_SIZE }),
+      countInvoices(db, filter),
+    ]);
     const pageHref = (page: number) =>
       `/admin/invoices?${new URLSearchParams({ company: q.company ?? '', status: q.status ?? '', delivery: q.delivery ?? '', page: String(page) }).toString()}`;
     return reply.view('invoices', {
       title: 'Invoices',
       nav: 'invoices',
       filter: { company: q.company ?? '', status: q.status ?? '', delivery: q.delivery ?? '' },
-      companies: companies.map((c) => c.code),
+      companies: companies.filter((c) => isInvoiced(c.type)).map((c) => c.code),
       statuses: INVOICE_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] })),
-      deliveryStates: DELIVERY_STATES.map((s) => ({ value: s, label: DELIVERY_LABELS[s] })),
-      invoices: found.items.map(invoiceRow),
-      count: found.count,
-      from: found.count === 0 ? 0 : (q.page - 1) * PAGE_SIZE + 1,
-      to: (q.page - 1) * PAGE_SIZE + found.items.length,
+      invoices: items.map(invoiceRow),
+      count,
+      from: count === 0 ? 0 : (q.page - 1) * PAGE_SIZE + 1,
+      to: (q.page - 1) * PAGE_SIZE + items.length,
       newerHref: q.page > 1 ? pageHref(q.page - 1) : null,
-      olderHref: q.page * PAGE_SIZE < found.count ? pageHref(q.page + 1) : null,
+      olderHref: q.page * PAGE_SIZE < count ? pageHref(q.page + 1) : null,
       ...pageContext(request, reply),
     });
   });
 
   web.get<{ Params: { number: string }; Querystring: { retried?: string } }>('/invoices/:number', { preHandler: requireSession }, async (request, reply) => {
     const db = await ctx.db();
-    const { id, company, doc } = await visibleInvoice(request.adminSession!.scope, request.params.number);
-    const [deliveries, status] = await Promise.all([listInvoiceDeliveries(db, id), findInvoiceStatus(db, id)]);
+    const ids = scopeIds(request.adminSession!.scope);
+    const invoice = await showInvoice(db, request.params.number, ids === undefined ? {} : { companyIds: ids });
+    if (!invoice) throw notAnInvoice(request.params.number);
+    const deliveries = await listDeliveries(db, { invoiceNumber: invoice.number });
     const attempts = await listDeliveryAttempts(
       db,
       deliveries.map((d) => d.id),
     );
     const retried = deliveries.find((d) => String(d.id) === request.query.retried) ?? null;
-    const base = pathOf.invoice(doc.number);
+    const base = pathOf.invoice(invoice.number);
     return reply.view('invoice', {
-      title: `Invoice ${doc.number}`,
+      title: `Invoice ${invoice.number}`,
       nav: 'invoices',
       invoice: {
-        number: doc.number,
-        company,
-        companyHref: pathOf.company(company),
-        seller: doc.seller.name,
-        buyer: doc.buyer.name,
-        issueDate: doc.issueDate,
-        dueDate: doc.dueDate,
-        currency: doc.currency,
-        net: doc.net,
-        tax: doc.tax,
-        total: doc.total,
-        status: STATUS_LABELS[status],
+        ...invoice,
+        companyHref: pathOf.company(invoice.company),
+        statusLabel: STATUS_LABELS[invoice.status],
         pdfHref: `${base}/pdf`,
         xmlHref: `${base}/xml`,
       },
-      lines: doc.orders.flatMap((o) => o.lines),
-      taxGroups: doc.taxGroups,
       deliveries: deliveries.map((d) => ({
         ...d,
         nextAttemptAt: d.status === 'failed' ? (d.nextAttemptAt === null ? 'none: retry by hand' : utcText(d.nextAttemptAt)) : '',
         sentAt: utcText(d.sentAt),
-        attempts: (attempts.get(d.id) ?? []).map((a) => ({ ...a, finishedAt: utcText(a.finishedAt), iso: new Date(a.finishedAt).toISOString() })),
         attemptCount: d.attempts,
+        attempts: (attempts.get(d.id) ?? []).map((a) => ({ ...a, finishedAt: utcText(a.finishedAt), iso: new Date(a.finishedAt).toISOString() })),
       })),
       retried: retried ? { id: retried.id, integration: retried.integration, status: retried.status, error: retried.error } : null,
       ...pageContext(request, reply),
@@ -130,13 +118,13 @@ export function registerInvoicePages(web: FastifyInstance, ctx: AppContext): voi
 
   // The PDF shown in the page (inline), byte for byte what `invoices pdf` prints and the email carried
   web.get<{ Params: { number: string } }>('/invoices/:number/pdf', { preHandler: requireSession }, async (request, reply) => {
-    const { doc } = await visibleInvoice(request.adminSession!.scope, request.params.number);
+    const doc = await visibleDocument(request.adminSession!.scope, request.params.number);
     const rendered = await ctx.artefacts().renderPdf(doc);
-    return sendBytes(reply, rendered.bytes, 'application/pdf', `inline; filename="${fileName(doc.number, 'pdf')}"`);
+    return sendArtefact(reply, rendered.bytes, 'pdf', doc.number, 'inline');
   });
 
   web.get<{ Params: { number: string } }>('/invoices/:number/xml', { preHandler: requireSession }, async (request, reply) => {
-    const { doc } = await visibleInvoice(request.adminSession!.scope, request.params.number);
-    return sendBytes(reply, Buffer.from(ctx.artefacts().xml(doc), 'utf8'), 'application/xml', `attachment; filename="${fileName(doc.number, 'xml')}"`);
+    const doc = await visibleDocument(request.adminSession!.scope, request.params.number);
+    return sendArtefact(reply, Buffer.from(ctx.artefacts().xml(doc), 'utf8'), 'xml', doc.number);
   });
 }
