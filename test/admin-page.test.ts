@@ -29,6 +29,7 @@ function dataset(): ImportDoc {
       supplier('SUPA', { parent: 'ADM1', sequence: { prefix: 'SUPA-', padding: 6, next: 1 } }),
       dropship('RETB', 'SUPA', { name: 'Retailer B — Łódź', integrations: [email('ap@retb.example')] }),
       dropship('RETC', 'SUPA', { integrations: [email('ap@retc.example')] }),
+      dropship('RETD', 'SUPA', { integrations: [email('ap@retd.example')] }),
       supplier('SUPX', { parent: null }),
       dropship('RETX', 'SUPX', { integrations: [email('ap@retx.example')] }),
     ],
@@ -39,6 +40,7 @@ function dataset(): ImportDoc {
       order('RETB', 'B-2', { status: 'processing' }),
       order('RETB', 'B-3', { onHold: true }),
       order('RETC', 'C-1'),
+      order('RETD', 'D-1'),
       order('RETX', 'X-1'),
     ],
   };
@@ -404,6 +406,29 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     // Still signed in: the refused sign-out did nothing
     await page.goto(`${serve.url}/admin/companies`);
     expect(page.url()).toBe(`${serve.url}/admin/companies`);
+    await context.close();
+  });
+
+  it("Run now with a token made for a user is a manual run, numbered from that user's primary company", async () => {
+    const made = await cli(['tokens', 'create', '--label', 'ann at SUPA', '--company', 'SUPA', '--user', 'ann@supa.example', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const { context, page } = await newPage();
+    await signIn(page, parseJsonOutput<{ token: string }>(made).token);
+    await page.getByRole('link', { name: 'RETD', exact: true }).click();
+    expect(await mainText(page)).toContain('as ann@supa.example (a manual run');
+    await page.getByRole('button', { name: 'Preview run' }).click();
+    await page.waitForURL('**/admin/companies/RETD/preview*');
+    expect(await mainText(page)).toContain('A manual run.');
+    await page.goBack();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.waitForURL('**/admin/companies/RETD/runs');
+    const report = await mainText(page);
+    expect(report).toContain('A manual run.');
+    expect(report).toMatch(/SUPA-\d{6}\s+D-1/);
+    const runs = (await t.db('runs as r').join('users as u', 'u.id', 'r.user_id').select<Array<{ mode: string; email: string }>>('r.mode', 'u.email')).map(
+      (r) => `${r.mode}:${r.email}`,
+    );
+    expect(runs).toEqual(['manual:ann@supa.example']);
     await context.close();
   });
 

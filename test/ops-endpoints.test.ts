@@ -110,6 +110,7 @@ describe.each(databaseKinds)('/healthz and /metrics on %s', (kind) => {
     const before = await metrics();
     expect(value(before, 'oms_database_up')).toBe(1);
     expect(value(before, 'oms_run_lease_takeovers_total')).toBe(0);
+    expect(value(before, 'oms_credit_notes_total')).toBe(0);
     expect(before).toMatch(/^process_cpu_user_seconds_total \d/m);
     expect(before).toMatch(/^nodejs_heap_size_used_bytes \d/m);
 
