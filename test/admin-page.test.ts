@@ -317,6 +317,7 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
       '/admin/invoices/SUPA-000002',
       '/admin/invoices/SUPX-000001',
       '/admin/invoices/NO-SUCH-1',
+      '/admin/no-such-page',
     ]) {
       const answer = await page.goto(`${serve.url}${url}`);
       expect(answer!.status(), url).toBe(404);

@@ -26,12 +26,12 @@ export function createServer(ctx: AppContext): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler(ctx.config.secrets));
   app.setNotFoundHandler(sendNotFound);
+  registerAdminWeb(app, ctx);
   registerAuth(app, ctx);
   registerOrderRoutes(app, ctx);
   registerCompanyRoutes(app, ctx);
   registerInvoiceRoutes(app, ctx);
   registerCreditNoteRoutes(app, ctx);
   registerRunRoutes(app, ctx);
-  registerAdminWeb(app, ctx);
   return app;
 }

@@ -18,7 +18,7 @@ import { sendArtefact } from './send-artefact.js';
 
 const positiveInt = z.number({ error: 'must be a positive whole number' }).int({ error: 'must be a positive whole number' }).min(1).max(1_000_000_000);
 
-const creditNoteBody = z.strictObject(
+export const creditNoteBody = z.strictObject(
   {
     orders: z
       .array(z.string({ error: 'must be an order number' }).min(1).max(64), { error: 'must be an array of order numbers' })
@@ -39,7 +39,7 @@ const creditNoteBody = z.strictObject(
   { error: 'must be an object' },
 );
 
-const listQuery = z.strictObject({ ...pageParams, company: codeParam.optional(), invoice: z.string().max(64).optional() });
+export const listQuery = z.strictObject({ ...pageParams, company: codeParam.optional(), invoice: z.string().max(64).optional() });
 
 export function registerCreditNoteRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { number: string } }>('/invoices/:number/credit-notes', async (request, reply) => {

@@ -15,7 +15,7 @@ import { notFound } from './errors.js';
 import { codeParam, pageParams, parseInput } from './input.js';
 import { sendArtefact } from './send-artefact.js';
 
-const listQuery = z.strictObject({ ...pageParams, company: codeParam.optional() });
+export const listQuery = z.strictObject({ ...pageParams, company: codeParam.optional() });
 
 export function registerInvoiceRoutes(app: FastifyInstance, ctx: AppContext): void {
   const visibleInvoice = async (scope: Scope, number: string): Promise<BillingDocument> => {

@@ -36,7 +36,7 @@ const orderByParam = z.union([z.string(), z.array(z.string())], { error: SORT_HE
   return out;
 });
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   ...pageParams,
   orderBy: orderByParam.optional(),
   search: z

@@ -7,6 +7,7 @@
  * same user; any other address is refused, so a person's token cannot run as someone else.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { findUserByEmail } from '../../db/companies-repo.js';
 import { listRuns } from '../../db/runs-repo.js';
@@ -14,12 +15,12 @@ import { inputError } from '../../domain/errors.js';
 import { runCompanyIntegrations, runManual } from '../../pipeline/run-company.js';
 import type { AppContext } from '../app-context.js';
 import { runReportJson } from '../output.js';
-import { findVisibleCompany, seesCompanyId } from './auth.js';
+import { findVisibleCompany, seesCompanyId, type Scope } from './auth.js';
 import { renamePaths } from './errors.js';
 import { BODY_LIMITS, pageParams, parseInput } from './input.js';
 
 const bool = z.boolean({ error: 'must be true or false' });
-const runBody = z.strictObject(
+export const runBody = z.strictObject(
   {
     as: z.string({ error: 'must be the email of the user whose primary company numbers the run' }).max(254).optional(),
     dryRun: bool.optional().default(false),
@@ -29,26 +30,37 @@ const runBody = z.strictObject(
   { error: 'must be an object' },
 );
 
+export const runsQuery = z.strictObject(pageParams);
+
 /** What the pipeline calls `--as` and `--from` are `as` and `from` here; the company is in the URL. */
 const FIELD_NAMES = { '--as': 'as', '--from': 'from', '--company': '' };
+
+/**
+ * Whom a run is numbered for (the API and the admin page alike): the token's user, else `as`; undefined: the
+ * company's integrations run. A company token numbers runs only from sequences within its scope.
+ */
+export async function runUserFor(db: Knex, scope: Scope, as: string | undefined): Promise<string | undefined> {
+  const tokenUser = scope.userEmail;
+  if (tokenUser !== null && as !== undefined && as.toLowerCase() !== tokenUser.toLowerCase()) {
+    throw inputError([{ path: 'as', message: `this token runs as ${tokenUser}: leave "as" out or give that address` }]);
+  }
+  const user = tokenUser ?? as;
+  if (user !== undefined && scope.companies !== null) {
+    // Any other user reads as unknown
+    const found = await findUserByEmail(db, user);
+    if (!found || found.primaryCompanyId === null || !seesCompanyId(scope, found.primaryCompanyId)) {
+      throw inputError([{ path: 'as', message: `unknown user "${user}"` }]);
+    }
+  }
+  return user;
+}
 
 export function registerRunRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Params: { code: string } }>('/companies/:code/runs', { bodyLimit: BODY_LIMITS.settings }, async (request) => {
     const db = await ctx.db();
     const company = await findVisibleCompany(db, request.scope, request.params.code);
     const body = parseInput(runBody, request.body);
-    const tokenUser = request.scope.userEmail;
-    if (tokenUser !== null && body.as !== undefined && body.as.toLowerCase() !== tokenUser.toLowerCase()) {
-      throw inputError([{ path: 'as', message: `this token runs as ${tokenUser}: leave "as" out or give that address` }]);
-    }
-    const as = tokenUser ?? body.as;
-    if (as !== undefined && request.scope.companies !== null) {
-      // A company token numbers runs only from sequences within its scope; any other user reads as unknown
-      const user = await findUserByEmail(db, as);
-      if (!user || user.primaryCompanyId === null || !seesCompanyId(request.scope, user.primaryCompanyId)) {
-        throw inputError([{ path: 'as', message: `unknown user "${as}"` }]);
-      }
-    }
+    const as = await runUserFor(db, request.scope, body.as);
     const deps = await ctx.runDeps();
     try {
       const report =
@@ -75,7 +87,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { code: string } }>('/companies/:code/runs', async (request) => {
     const db = await ctx.db();
     const company = await findVisibleCompany(db, request.scope, request.params.code);
-    const q = parseInput(z.strictObject(pageParams), request.query);
+    const q = parseInput(runsQuery, request.query);
     return listRuns(db, { companyId: company.id, limit: q.limit, offset: q.offset });
   });
 }

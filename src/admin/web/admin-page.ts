@@ -53,9 +53,14 @@ export async function registerAdminPage(web: FastifyInstance, ctx: AppContext): 
     if (!request.url.startsWith('/admin/assets/')) reply.header('cache-control', 'no-store');
   });
   web.setErrorHandler(sendPageError);
-  web.setNotFoundHandler({ preHandler: requireSession }, (request, reply) =>
-    reply.status(404).view('error', { title: 'Not found', message: 'There is no such page.', ...pageContext(request, reply) }),
-  );
+  // Any other address under /admin is a page that does not exist; a route of its own (not a not-found
+  // handler), so that the API's token check, which applies to unknown addresses, does not answer it
+  web.route({
+    method: ['GET', 'POST'],
+    url: '/*',
+    preHandler: requireSession,
+    handler: (request, reply) => reply.status(404).view('error', { title: 'Not found', message: 'There is no such page.', ...pageContext(request, reply) }),
+  });
 
   registerSignInPages(web, ctx, cookieOptions);
   registerCompanyPages(web, ctx);

@@ -8,16 +8,15 @@ import type { IntegrationRecord } from '../../db/integrations-repo.js';
 import { runCompanyIntegrations, runManual, type RunReport } from '../../pipeline/run-company.js';
 import type { AppContext } from '../app-context.js';
 import type { Scope } from '../http/auth.js';
+import { runUserFor } from '../http/runs.js';
 
-export function runCompanyForToken(ctx: AppContext, scope: Scope, companyCode: string, dryRun: boolean): Promise<RunReport> {
-  const { userEmail } = scope;
-  return ctx
-    .runDeps()
-    .then((deps) =>
-      userEmail !== null
-        ? runManual(deps, { companyCode, userEmail, dryRun, includeErrors: false, from: null })
-        : runCompanyIntegrations(deps, { companyCode, dryRun }),
-    );
+export async function runCompanyForToken(ctx: AppContext, scope: Scope, companyCode: string, dryRun: boolean): Promise<RunReport> {
+  // The same rule as the API's runs: the token's user, who must belong to a company the token sees
+  const userEmail = await runUserFor(await ctx.db(), scope, undefined);
+  const deps = await ctx.runDeps();
+  return userEmail !== undefined
+    ? runManual(deps, { companyCode, userEmail, dryRun, includeErrors: false, from: null })
+    : runCompanyIntegrations(deps, { companyCode, dryRun });
 }
 
 /** What `Run now` will do, in words, for the company page. */
