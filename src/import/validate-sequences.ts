@@ -19,6 +19,16 @@ const FROZEN_FIELDS: ReadonlyArray<{ field: keyof SequenceInput; differs: (s: Se
   { field: 'next', differs: (s, stored) => s.next !== undefined && s.next !== stored.nextValue - stored.issued },
 ];
 
+/** The companies of the load that set their sequence, each with its stored sequence (if any). */
+function sequencesOf(companies: readonly Located<CompanyInput>[], graph: CompanyGraph, stored: ReadonlyMap<number, StoredSequence>) {
+  return companies.flatMap((c) => {
+    const s = c.value.sequence;
+    if (!s) return [];
+    const id = graph.get(c.value.code)?.id;
+    return [{ c, s, seq: id != null ? stored.get(id) : undefined }];
+  });
+}
+
 /** `stored` holds the sequences of the stored companies, by owner id. */
 export function checkFrozenSequences(
   companies: readonly Located<CompanyInput>[],
@@ -26,11 +36,8 @@ export function checkFrozenSequences(
   stored: ReadonlyMap<number, StoredSequence>,
 ): ImportProblem[] {
   const problems: ImportProblem[] = [];
-  for (const c of companies) {
-    const s = c.value.sequence;
-    const id = graph.get(c.value.code)?.id;
-    const seq = s && id != null ? stored.get(id) : undefined;
-    if (!s || !seq || seq.issued === 0) continue;
+  for (const { c, s, seq } of sequencesOf(companies, graph, stored)) {
+    if (!seq || seq.issued === 0) continue;
     for (const { field, differs } of FROZEN_FIELDS) {
       if (differs(s, seq))
         problems.push(problemAt(c, `.sequence.${field}`, `cannot change: ${c.value.code}'s sequence has already issued ${seq.issued} number(s)`));
@@ -59,11 +66,8 @@ export function checkCreditNotePrefixes(
   stored: ReadonlyMap<number, StoredSequence>,
 ): ImportProblem[] {
   const problems: ImportProblem[] = [];
-  for (const c of companies) {
-    const s = c.value.sequence;
-    if (!s || (s.creditNotePrefix === undefined && s.prefix === undefined)) continue;
-    const id = graph.get(c.value.code)?.id;
-    const seq = id != null ? stored.get(id) : undefined;
+  for (const { c, s, seq } of sequencesOf(companies, graph, stored)) {
+    if (s.creditNotePrefix === undefined && s.prefix === undefined) continue;
     const storedCreditPrefix = seq ? (seq.creditNotePrefix ?? defaultCreditNotePrefix(c.value.code)) : undefined;
     if (s.creditNotePrefix !== undefined && seq && seq.creditNotesIssued > 0 && s.creditNotePrefix !== storedCreditPrefix) {
       problems.push(problemAt(c, '.sequence.creditNotePrefix', `cannot change: ${c.value.code} has already issued ${seq.creditNotesIssued} credit note(s)`));
