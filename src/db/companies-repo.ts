@@ -90,30 +90,13 @@ export async function listCompanyTree(db: Knex): Promise<Array<{ id: number; cod
 }
 
 /** A company for people and the API, in the shape of the import format (SPEC §6). */
-export interface CompanyView {
-  code: string;
-  name: string;
-  type: CompanyRecord['type'];
+export type CompanyView = Omit<CompanyRecord, 'id' | 'parentId' | 'invoicing'> & {
   parent: string | null;
-  timezone: string;
-  email: string | null;
   tradeTier: string | null;
-  vatNumber: string | null;
-  endpoint: { scheme: string; id: string } | null;
-  address: PostalAddress | null;
-  sharedSequence: boolean;
   pricingStrategy: string;
-  invoicing: {
-    currency: string | null;
-    paymentTermsDays: number;
-    paymentDetails: string | null;
-    iban: string | null;
-    bic: string | null;
-    layout: InvoiceLayout;
-    /** The logo itself is not repeated here; `hasLogo` says whether invoices carry one */
-    hasLogo: boolean;
-  };
-}
+  /** The logo itself is not repeated here; `hasLogo` says whether invoices carry one */
+  invoicing: Omit<CompanyRecord['invoicing'], 'logoSha256'> & { hasLogo: boolean };
+};
 
 /** Companies by id (all when `ids` is omitted), ordered by code. */
 export async function listCompanyViews(db: Knex, ids?: readonly number[]): Promise<CompanyView[]> {

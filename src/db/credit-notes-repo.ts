@@ -9,6 +9,7 @@ import type { CreditableLine, CreditableTaxGroup, CreditedLine, CreditedTaxGroup
 import type { InvoiceLayout } from '../domain/invoice-document.js';
 import type { InvoiceSnapshot } from '../domain/invoice-snapshot.js';
 import { chunk, dialectOf } from './connect.js';
+import { toLineRow, type InvoiceLineRow } from './invoice-rows.js';
 
 export type InvoiceStatus = 'issued' | 'partially_credited' | 'credited';
 
@@ -28,7 +29,7 @@ export interface CreditableInvoice {
   creditedMinor: number;
 }
 
-export type CreditableInvoiceLine = CreditableLine & { orderId: number; sku: string; description: string; netMinor: number };
+export type CreditableInvoiceLine = CreditableLine & InvoiceLineRow;
 
 type Row = Record<string, unknown>;
 
@@ -73,20 +74,7 @@ export async function readCreditableInvoice(
       status: r.status as InvoiceStatus,
       creditedMinor: Number(r.credited_minor),
     },
-    lines: lines.map((l) => ({
-      position: Number(l.position),
-      orderId: Number(l.order_id),
-      orderNumber: l.order_number as string,
-      sku: l.sku as string,
-      description: l.description as string,
-      quantity: Number(l.quantity),
-      unitPriceE4: Number(l.unit_price_e4),
-      taxRateBp: Number(l.tax_rate_bp),
-      shippingMinor: l.shipping_minor === null ? null : Number(l.shipping_minor),
-      netMinor: Number(l.net_minor),
-      creditedQuantity: Number(l.credited_quantity),
-      creditedNetMinor: Number(l.credited_net_minor),
-    })),
+    lines: lines.map((l) => ({ ...toLineRow(l), creditedQuantity: Number(l.credited_quantity), creditedNetMinor: Number(l.credited_net_minor) })),
     taxGroups: groups.map((g) => ({
       rateBp: Number(g.tax_rate_bp),
       creditedNetMinor: Number(g.credited_net_minor),

@@ -4,6 +4,7 @@
  * the outbox (so a run need not read back what it has just written), and a later read returns them equal.
  */
 import type { Knex } from 'knex';
+import type { DraftLine } from '../domain/build-invoices.js';
 import type { InvoiceLayout } from '../domain/invoice-document.js';
 import type { InvoiceLogo } from '../domain/invoice-document.js';
 import type { InvoiceSnapshot } from '../domain/invoice-snapshot.js';
@@ -48,20 +49,8 @@ export interface InvoiceRow {
   createdAt: number;
 }
 
-export interface InvoiceLineRow {
-  invoiceId: number;
-  position: number;
-  orderId: number;
-  orderNumber: string;
-  sku: string;
-  description: string;
-  quantity: number;
-  unitPriceE4: number;
-  taxRateBp: number;
-  /** The order's shipping when it is folded into this line (its first item), else null */
-  shippingMinor: number | null;
-  netMinor: number;
-}
+/** A line as the engine built it (src/domain/build-invoices.ts), on its invoice */
+export type InvoiceLineRow = DraftLine & { invoiceId: number };
 
 export interface InvoiceTaxGroupRow {
   invoiceId: number;
@@ -239,7 +228,7 @@ const toInvoiceRow = (r: Row): InvoiceRow => ({
   createdAt: Number(r.created_at),
 });
 
-const toLineRow = (r: Row): InvoiceLineRow => ({
+export const toLineRow = (r: Row): InvoiceLineRow => ({
   invoiceId: Number(r.invoice_id),
   position: Number(r.position),
   orderId: Number(r.order_id),

@@ -2,18 +2,11 @@
  * The company graph as it will be after a load: the stored companies it touches, with the load's
  * companies laid over them. Pure: parents, cycles, nearest supplier.
  */
+import type { StoredCompany } from '../db/import-reads.js';
 import type { CompanyInput } from './import-schema.js';
 
-export interface CompanyNode {
-  code: string;
-  type: string;
-  parentCode: string | null;
-  tradeTier: string | null;
-  currency: string | null;
-  pricingStrategy: string;
-  /** The stored company's id; null for a company new in this load */
-  id: number | null;
-}
+/** A company of the graph: as stored, or new in this load (its id then null) */
+export type CompanyNode = Omit<StoredCompany, 'id'> & { id: number | null };
 
 export type CompanyGraph = ReadonlyMap<string, CompanyNode>;
 

@@ -18,7 +18,7 @@ import {
   checkSharedSequences,
 } from './validate-companies.js';
 import { checkDuplicateProducts } from './validate-products.js';
-import { checkCreditNotePrefixes, checkFrozenSequences } from './validate-sequences.js';
+import { checkSequences } from './validate-sequences.js';
 import { checkDuplicateUsers, checkPrimaryCompanies } from './validate-users.js';
 
 /** What the database holds that a load touches (see readStoredState). */
@@ -67,8 +67,7 @@ export function validateImport(load: LocatedImport, stored: StoredState): Valida
     ...inRecordOrder(load.users, checkDuplicateUsers(load.users), checkPrimaryCompanies(load.users, graph)),
     ...checkDuplicateProducts(load.products),
     ...inRecordOrder(load.orders, checkDuplicateOrders(load.orders), orders.problems),
-    ...checkFrozenSequences(load.companies, graph, stored.sequences),
-    ...checkCreditNotePrefixes(load.companies, graph, stored.sequences),
+    ...checkSequences(load.companies, graph, stored.sequences),
     ...invoiced.problems,
   ];
   if (problems.length > 0) return { ok: false, problems };

@@ -19,24 +19,14 @@ const FROZEN_FIELDS: ReadonlyArray<{ field: keyof SequenceInput; differs: (s: Se
   { field: 'next', differs: (s, stored) => s.next !== undefined && s.next !== stored.nextValue - stored.issued },
 ];
 
-/** `stored` holds the sequences of the stored companies, by owner id. */
-export function checkFrozenSequences(
-  companies: readonly Located<CompanyInput>[],
-  graph: CompanyGraph,
-  stored: ReadonlyMap<number, StoredSequence>,
-): ImportProblem[] {
-  const problems: ImportProblem[] = [];
-  for (const c of companies) {
-    const s = c.value.sequence;
-    const id = graph.get(c.value.code)?.id;
-    const seq = s && id != null ? stored.get(id) : undefined;
-    if (!s || !seq || seq.issued === 0) continue;
-    for (const { field, differs } of FROZEN_FIELDS) {
-      if (differs(s, seq))
-        problems.push(problemAt(c, `.sequence.${field}`, `cannot change: ${c.value.code}'s sequence has already issued ${seq.issued} number(s)`));
-    }
-  }
-  return problems;
+type SequenceEntry = { c: Located<CompanyInput>; s: SequenceInput; seq: StoredSequence | undefined };
+
+/** Numbering that has issued numbers keeps its prefix, padding and start. */
+function frozenNumberingProblems({ c, s, seq }: SequenceEntry): ImportProblem[] {
+  if (!seq || seq.issued === 0) return [];
+  return FROZEN_FIELDS.filter(({ differs }) => differs(s, seq)).map(({ field }) =>
+    problemAt(c, `.sequence.${field}`, `cannot change: ${c.value.code}'s sequence has already issued ${seq.issued} number(s)`),
+  );
 }
 
 /**
@@ -53,33 +43,31 @@ export function prefixesCanCollide(a: string, b: string): boolean {
  * A credit-note prefix cannot change once the owner has issued a credit note, and must not make numbers
  * its invoice prefix could make.
  */
-export function checkCreditNotePrefixes(
-  companies: readonly Located<CompanyInput>[],
-  graph: CompanyGraph,
-  stored: ReadonlyMap<number, StoredSequence>,
-): ImportProblem[] {
-  const problems: ImportProblem[] = [];
-  for (const c of companies) {
-    const s = c.value.sequence;
-    if (!s || (s.creditNotePrefix === undefined && s.prefix === undefined)) continue;
-    const id = graph.get(c.value.code)?.id;
-    const seq = id != null ? stored.get(id) : undefined;
-    const storedCreditPrefix = seq ? (seq.creditNotePrefix ?? defaultCreditNotePrefix(c.value.code)) : undefined;
-    if (s.creditNotePrefix !== undefined && seq && seq.creditNotesIssued > 0 && s.creditNotePrefix !== storedCreditPrefix) {
-      problems.push(problemAt(c, '.sequence.creditNotePrefix', `cannot change: ${c.value.code} has already issued ${seq.creditNotesIssued} credit note(s)`));
-      continue;
-    }
-    const invoicePrefix = (seq && seq.issued > 0 ? seq.prefix : s.prefix) ?? seq?.prefix ?? defaultSequencePrefix(c.value.code);
-    const creditPrefix = s.creditNotePrefix ?? storedCreditPrefix ?? defaultCreditNotePrefix(c.value.code);
-    if (prefixesCanCollide(invoicePrefix, creditPrefix)) {
-      problems.push(
-        problemAt(
-          c,
-          s.creditNotePrefix !== undefined ? '.sequence.creditNotePrefix' : '.sequence.prefix',
-          `the invoice prefix "${invoicePrefix}" and the credit-note prefix "${creditPrefix}" could make the same number; choose prefixes where neither is the other followed by digits`,
-        ),
-      );
-    }
+function creditNotePrefixProblems({ c, s, seq }: SequenceEntry): ImportProblem[] {
+  if (s.creditNotePrefix === undefined && s.prefix === undefined) return [];
+  const storedCreditPrefix = seq ? (seq.creditNotePrefix ?? defaultCreditNotePrefix(c.value.code)) : undefined;
+  if (s.creditNotePrefix !== undefined && seq && seq.creditNotesIssued > 0 && s.creditNotePrefix !== storedCreditPrefix) {
+    return [problemAt(c, '.sequence.creditNotePrefix', `cannot change: ${c.value.code} has already issued ${seq.creditNotesIssued} credit note(s)`)];
   }
-  return problems;
+  const invoicePrefix = (seq && seq.issued > 0 ? seq.prefix : s.prefix) ?? seq?.prefix ?? defaultSequencePrefix(c.value.code);
+  const creditPrefix = s.creditNotePrefix ?? storedCreditPrefix ?? defaultCreditNotePrefix(c.value.code);
+  if (!prefixesCanCollide(invoicePrefix, creditPrefix)) return [];
+  return [
+    problemAt(
+      c,
+      s.creditNotePrefix !== undefined ? '.sequence.creditNotePrefix' : '.sequence.prefix',
+      `the invoice prefix "${invoicePrefix}" and the credit-note prefix "${creditPrefix}" could make the same number; choose prefixes where neither is the other followed by digits`,
+    ),
+  ];
+}
+
+/** The sequences the load sets, checked against what is stored (`stored`: by owner id). */
+export function checkSequences(companies: readonly Located<CompanyInput>[], graph: CompanyGraph, stored: ReadonlyMap<number, StoredSequence>): ImportProblem[] {
+  return companies.flatMap((c) => {
+    const s = c.value.sequence;
+    if (!s) return [];
+    const id = graph.get(c.value.code)?.id;
+    const entry = { c, s, seq: id != null ? stored.get(id) : undefined };
+    return [...frozenNumberingProblems(entry), ...creditNotePrefixProblems(entry)];
+  });
 }

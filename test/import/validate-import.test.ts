@@ -18,7 +18,7 @@ import {
 } from '../../src/import/validate-companies.js';
 import { validateImport, type StoredState } from '../../src/import/validate-import.js';
 import { checkDuplicateProducts } from '../../src/import/validate-products.js';
-import { checkFrozenSequences } from '../../src/import/validate-sequences.js';
+import { checkSequences } from '../../src/import/validate-sequences.js';
 import { checkDuplicateUsers, checkPrimaryCompanies } from '../../src/import/validate-users.js';
 import { dropship, order, product, supplier, type ImportDoc } from '../support/fixtures.js';
 
@@ -159,14 +159,14 @@ describe('sequence checks', () => {
       ],
     });
     const graph = graphFor(load);
-    expect(checkFrozenSequences(load.companies, graph, new Map([[1, issued(3)]]))).toEqual(
+    expect(checkSequences(load.companies, graph, new Map([[1, issued(3)]]))).toEqual(
       ['prefix', 'padding', 'next'].map((field) => ({
         file: 'f0.json',
         path: `companies[0].sequence.${field}`,
         message: "cannot change: SUPA's sequence has already issued 3 number(s)",
       })),
     );
-    expect(checkFrozenSequences(load.companies, graph, new Map([[1, issued(0)]]))).toEqual([]);
+    expect(checkSequences(load.companies, graph, new Map([[1, issued(0)]]))).toEqual([]);
   });
 });
 

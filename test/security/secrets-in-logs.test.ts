@@ -167,7 +167,7 @@ describe.each(databaseKinds)('secrets on %s', (kind) => {
     const badSmtp = { SMTP_URL: `smtp://${SMTP_USER}:${WRONG_SMTP_PASS}@127.0.0.1:${smtp.port}` };
     const failed = await cli(['run', '--company', 'RETB', '--as', USER, '--json'], badSmtp);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/SMTP server replied 535: Invalid login/);
+    expect(failed.stdout).toMatch(/SMTP server replied 535 to AUTH PLAIN: Invalid/);
     await cli(['deliveries', 'list', '--json']);
     await cli(['invoices', 'list', '--json']);
     await cli(['integrations', 'list', '--json']);
