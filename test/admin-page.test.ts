@@ -235,6 +235,7 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     const creditedPage = await mainText(page);
     expect(creditedPage).toContain('partially credited');
     expect(creditedPage).toContain(note);
+    await shotWithPdf(page, 'invoice-credited');
 
     // Sign out ends the session on the server: the old cookie opens nothing any more
     await page.getByRole('button', { name: 'Sign out' }).click();
