@@ -305,6 +305,55 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
     await context.close();
   });
 
+  it('Create credit note: refused without a reason, a partial credit by line (previewed first), then the rest; each delivered and listed with its PDF', async () => {
+    const { context, page } = await newPage();
+    await signIn(page, tokens.admin);
+    await page.goto(`${serve.url}/admin/invoices/SUPA-000002`);
+    await page.getByRole('button', { name: 'Create credit note' }).click();
+    await page.waitForURL('**/admin/invoices/SUPA-000002/credit-note*');
+    const notes = async () => Number(((await t.db('invoices').where('kind', 'credit_note').count({ n: '*' }).first()) as { n: number | string }).n);
+    const before = await notes();
+
+    // A blank reason is refused by the server, which says why and issues nothing
+    await page.getByLabel('Reason').fill('   ');
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    expect(await mainText(page)).toMatch(/not issued[\s\S]*Reason: a reason is required/);
+    expect(await notes()).toBe(before);
+
+    // One unit of line 1, previewed (nothing written), then issued
+    await page.getByLabel('Reason').fill('One T-shirt came back');
+    await page.getByLabel('Units of line 1 to credit').fill('1');
+    await page.getByRole('button', { name: 'Preview credit note' }).click();
+    expect(await mainText(page)).toMatch(/Preview \(nothing was written\): it would credit 1 line\(s\), net 7\.50, tax 1\.50, total 9\.00 GBP/);
+    expect(await notes()).toBe(before);
+    await shot(page, 'credit-note-form');
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    await page.waitForURL('**/admin/invoices/SUPA-000002?credited=*');
+    const partly = await mainText(page);
+    expect(partly).toContain('Credit note SUPA-CN-000002 was issued.');
+    expect(partly).toContain('partially credited');
+    expect(partly).toMatch(/SUPA-CN-000002\s+\S+\s+One T-shirt came back\s+9\.00 GBP\s+pdf-emailer: sent/);
+    const pdf = await page.request.get(`${serve.url}/admin/credit-notes/SUPA-CN-000002/pdf`);
+    expect([pdf.status(), pdf.headers()['content-type']]).toEqual([200, 'application/pdf']);
+    expect(await page.getByRole('link', { name: 'PDF of SUPA-CN-000002' }).count()).toBe(1);
+
+    // The rest of the invoice: no line chosen credits whatever is left
+    await page.getByRole('button', { name: 'Create credit note' }).click();
+    await page.getByLabel('Reason').fill('Order cancelled');
+    await page.getByRole('button', { name: 'Issue credit note' }).click();
+    await page.waitForURL('**/admin/invoices/SUPA-000002?credited=*');
+    const credited = await mainText(page);
+    expect(credited).toContain('Credit note SUPA-CN-000003 was issued.');
+    expect(credited).toMatch(/Status\s+credited \(23\.99 GBP credited\)/);
+    expect(await page.getByRole('button', { name: 'Create credit note' }).count()).toBe(0);
+    await shot(page, 'invoice-credited');
+    const mailed = smtp.messages
+      .map((m) => m.raw.toString('utf8'))
+      .filter((raw) => /^Subject: Credit note SUPA-CN-00000[23] for invoice SUPA-000002/m.test(raw));
+    expect(mailed).toHaveLength(2);
+    await context.close();
+  });
+
   it('a company token sees only its company and those below it; anything else, even by URL, is not found', async () => {
     const { context, page } = await newPage();
     await signIn(page, tokens.retb);
@@ -459,7 +508,8 @@ describe.each(databaseKinds)('admin page on %s', (kind) => {
   it('works from the keyboard alone and on a phone-sized screen', async () => {
     const { context, page } = await newPage();
     await page.goto(`${serve.url}/admin`);
-    // The token field has the focus: type, Enter
+    // The token field has the focus (autofocus, once the page has loaded): type, Enter
+    await page.waitForFunction("document.activeElement && document.activeElement.id === 'token'");
     await page.keyboard.type(tokens.admin);
     await page.keyboard.press('Enter');
     await page.waitForURL('**/admin/companies');

@@ -185,7 +185,10 @@ export async function renewDeliveryClaims(db: Knex, ids: readonly number[], ours
 export interface DeliveryView {
   id: number;
   invoiceId: number;
+  /** The number of what is delivered: an invoice or a credit note */
   invoice: string;
+  /** The invoice it belongs to: itself, or the invoice a credit note credits */
+  ofInvoice: string;
   company: string;
   integration: IntegrationType;
   integrationEnabled: boolean;
@@ -207,8 +210,9 @@ export async function listDeliveries(
     .join('invoices as i', 'i.id', 'd.invoice_id')
     .join('integrations as g', 'g.id', 'd.integration_id')
     .join('companies as c', 'c.id', 'i.company_id')
+    .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
     .orderBy('d.id')
-    .select('d.*', 'i.number as invoice', 'g.type as integration', 'g.enabled as integration_enabled', 'c.code as company');
+    .select('d.*', 'i.number as invoice', 'ci.number as credited_invoice', 'g.type as integration', 'g.enabled as integration_enabled', 'c.code as company');
   if (filter.id !== undefined) q.where('d.id', filter.id);
   if (filter.invoiceNumber !== undefined) q.where('i.number', filter.invoiceNumber);
   if (filter.status !== undefined) q.where('d.status', filter.status);
@@ -218,6 +222,7 @@ export async function listDeliveries(
     id: Number(r.id),
     invoiceId: Number(r.invoice_id),
     invoice: r.invoice as string,
+    ofInvoice: (r.credited_invoice as string | null) ?? (r.invoice as string),
     company: r.company as string,
     integration: r.integration as IntegrationType,
     integrationEnabled: Boolean(r.integration_enabled),

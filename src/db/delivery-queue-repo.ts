@@ -10,6 +10,8 @@ export interface FailedDelivery {
   /** The number of the invoice or credit note */
   document: string;
   kind: 'invoice' | 'credit_note';
+  /** The invoice it belongs to: itself, or the invoice a credit note credits */
+  ofInvoice: string;
   company: string;
   integration: IntegrationType;
   attempts: number;
@@ -32,19 +34,32 @@ export async function listFailedDeliveries(
     .clone()
     .join('integrations as g', 'g.id', 'd.integration_id')
     .join('companies as c', 'c.id', 'i.company_id')
+    .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
     .orderBy([
       { column: 'd.updated_at', order: 'desc' },
       { column: 'd.id', order: 'desc' },
     ])
     .limit(q.limit)
     .offset(q.offset)
-    .select<Row[]>('d.id', 'd.attempts', 'd.last_error', 'd.next_attempt_at', 'd.updated_at', 'i.number', 'i.kind', 'g.type', 'c.code');
+    .select<Row[]>(
+      'd.id',
+      'd.attempts',
+      'd.last_error',
+      'd.next_attempt_at',
+      'd.updated_at',
+      'i.number',
+      'i.kind',
+      'ci.number as credited_invoice',
+      'g.type',
+      'c.code',
+    );
   return {
     count: Number(countRow?.n ?? 0),
     items: rows.map((r) => ({
       id: Number(r.id),
       document: r.number as string,
       kind: r.kind as FailedDelivery['kind'],
+      ofInvoice: (r.credited_invoice as string | null) ?? (r.number as string),
       company: r.code as string,
       integration: r.type as IntegrationType,
       attempts: Number(r.attempts),

@@ -19,6 +19,7 @@ import { sendPageError } from './page-errors.js';
 import { refuseCrossSite } from './refuse-cross-site.js';
 import { requireSession } from './require-session.js';
 import { registerCompanyPages } from './routes/company-pages.js';
+import { registerCreditNotePages } from './routes/credit-note-pages.js';
 import { registerDeliveryPages } from './routes/delivery-pages.js';
 import { registerInvoicePages } from './routes/invoice-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
@@ -65,5 +66,6 @@ export async function registerAdminPage(web: FastifyInstance, ctx: AppContext): 
   registerSignInPages(web, ctx, cookieOptions);
   registerCompanyPages(web, ctx);
   registerInvoicePages(web, ctx);
+  registerCreditNotePages(web, ctx);
   registerDeliveryPages(web, ctx);
 }

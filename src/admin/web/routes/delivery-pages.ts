@@ -35,8 +35,8 @@ export function registerDeliveryPages(web: FastifyInstance, ctx: AppContext): vo
         ...d,
         failedAt: utcText(d.failedAt),
         nextAttemptAt: d.nextAttemptAt === null ? 'none: retry by hand' : utcText(d.nextAttemptAt),
-        // Credit notes have no page of their own here yet: their number is shown without a link
-        href: d.kind === 'invoice' ? pathOf.invoice(d.document) : null,
+        // A credit note's deliveries are shown on the page of the invoice it credits
+        href: pathOf.invoice(d.ofInvoice),
         companyHref: pathOf.company(d.company),
       })),
       count: found.count,
@@ -55,7 +55,7 @@ export function registerDeliveryPages(web: FastifyInstance, ctx: AppContext): vo
     const { back } = parseInput(retryBody, request.body);
     const results = await retryDeliveries(await ctx.runDeps(), String(id), 'delivery');
     request.log.info({ delivery: id, status: results.find((r) => r.id === id)?.status }, 'admin page: delivery retried');
-    const target = back === 'invoice' ? pathOf.invoice(delivery.invoice) : '/admin/deliveries/failed';
+    const target = back === 'invoice' ? pathOf.invoice(delivery.ofInvoice) : '/admin/deliveries/failed';
     return reply.redirect(`${target}?retried=${id}`, 303);
   });
 }

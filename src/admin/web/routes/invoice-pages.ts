@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { listCompanyViews } from '../../../db/companies-repo.js';
 import { listDeliveries } from '../../../db/deliveries-repo.js';
 import { listDeliveryAttempts } from '../../../db/delivery-attempts-repo.js';
-import { countInvoices, findInvoiceByNumber, listInvoices, showInvoice } from '../../../db/invoices-repo.js';
+import { countInvoices, findInvoiceByNumber, listCreditNotes, listInvoices, showInvoice } from '../../../db/invoices-repo.js';
 import { inputError } from '../../../domain/errors.js';
 import type { InvoiceDocument } from '../../../domain/invoice-document.js';
 import { loadBillingDocuments } from '../../../pipeline/invoice-documents.js';
@@ -82,39 +82,51 @@ export function registerInvoicePages(web: FastifyInstance, ctx: AppContext): voi
     });
   });
 
-  web.get<{ Params: { number: string }; Querystring: { retried?: string } }>('/invoices/:number', { preHandler: requireSession }, async (request, reply) => {
-    const db = await ctx.db();
-    const ids = scopeIds(request.adminSession!.scope);
-    const invoice = await showInvoice(db, request.params.number, ids === undefined ? {} : { companyIds: ids });
-    if (!invoice) throw notAnInvoice(request.params.number);
-    const deliveries = await listDeliveries(db, { invoiceNumber: invoice.number });
-    const attempts = await listDeliveryAttempts(
-      db,
-      deliveries.map((d) => d.id),
-    );
-    const retried = deliveries.find((d) => String(d.id) === request.query.retried) ?? null;
-    const base = pathOf.invoice(invoice.number);
-    return reply.view('invoice', {
-      title: `Invoice ${invoice.number}`,
-      nav: 'invoices',
-      invoice: {
-        ...invoice,
-        companyHref: pathOf.company(invoice.company),
-        statusLabel: STATUS_LABELS[invoice.status],
-        pdfHref: `${base}/pdf`,
-        xmlHref: `${base}/xml`,
-      },
-      deliveries: deliveries.map((d) => ({
-        ...d,
-        nextAttemptAt: d.status === 'failed' ? (d.nextAttemptAt === null ? 'none: retry by hand' : utcText(d.nextAttemptAt)) : '',
-        sentAt: utcText(d.sentAt),
-        attemptCount: d.attempts,
-        attempts: (attempts.get(d.id) ?? []).map((a) => ({ ...a, finishedAt: utcText(a.finishedAt), iso: new Date(a.finishedAt).toISOString() })),
-      })),
-      retried: retried ? { id: retried.id, integration: retried.integration, status: retried.status, error: retried.error } : null,
-      ...pageContext(request, reply),
-    });
-  });
+  web.get<{ Params: { number: string }; Querystring: { retried?: string; credited?: string } }>(
+    '/invoices/:number',
+    { preHandler: requireSession },
+    async (request, reply) => {
+      const db = await ctx.db();
+      const ids = scopeIds(request.adminSession!.scope);
+      const invoice = await showInvoice(db, request.params.number, ids === undefined ? {} : { companyIds: ids });
+      if (!invoice) throw notAnInvoice(request.params.number);
+      const deliveries = await listDeliveries(db, { invoiceNumber: invoice.number });
+      const creditNotes = await listCreditNotes(db, { invoice: invoice.number });
+      const attempts = await listDeliveryAttempts(
+        db,
+        deliveries.map((d) => d.id),
+      );
+      const retried = deliveries.find((d) => String(d.id) === request.query.retried) ?? null;
+      const base = pathOf.invoice(invoice.number);
+      return reply.view('invoice', {
+        title: `Invoice ${invoice.number}`,
+        nav: 'invoices',
+        invoice: {
+          ...invoice,
+          companyHref: pathOf.company(invoice.company),
+          statusLabel: STATUS_LABELS[invoice.status],
+          pdfHref: `${base}/pdf`,
+          xmlHref: `${base}/xml`,
+          creditNoteHref: `${base}/credit-note`,
+        },
+        creditNotes: creditNotes.map((n) => ({
+          ...n,
+          pdfHref: `/admin/credit-notes/${encodeURIComponent(n.number)}/pdf`,
+          xmlHref: `/admin/credit-notes/${encodeURIComponent(n.number)}/xml`,
+        })),
+        credited: creditNotes.some((n) => n.number === request.query.credited) ? request.query.credited : null,
+        deliveries: deliveries.map((d) => ({
+          ...d,
+          nextAttemptAt: d.status === 'failed' ? (d.nextAttemptAt === null ? 'none: retry by hand' : utcText(d.nextAttemptAt)) : '',
+          sentAt: utcText(d.sentAt),
+          attemptCount: d.attempts,
+          attempts: (attempts.get(d.id) ?? []).map((a) => ({ ...a, finishedAt: utcText(a.finishedAt), iso: new Date(a.finishedAt).toISOString() })),
+        })),
+        retried: retried ? { id: retried.id, integration: retried.integration, status: retried.status, error: retried.error } : null,
+        ...pageContext(request, reply),
+      });
+    },
+  );
 
   // The PDF shown in the page (inline), byte for byte what `invoices pdf` prints and the email carried
   web.get<{ Params: { number: string } }>('/invoices/:number/pdf', { preHandler: requireSession }, async (request, reply) => {
