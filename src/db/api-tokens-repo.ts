@@ -4,6 +4,7 @@
  * epoch milliseconds.
  */
 import type { Knex } from 'knex';
+import { numberOrNull, type DbRow } from './read-rows.js';
 
 export interface ApiTokenRecord {
   id: number;
@@ -21,26 +22,23 @@ export interface ApiTokenRecord {
   lastUsedAt: number | null;
 }
 
-type Row = Record<string, unknown>;
-const ms = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-const toRecord = (r: Row): ApiTokenRecord => ({
+const toRecord = (r: DbRow): ApiTokenRecord => ({
   id: Number(r.id),
   label: r.label as string,
-  companyId: ms(r.company_id),
+  companyId: numberOrNull(r.company_id),
   companyCode: (r.company_code as string | null) ?? null,
-  userId: ms(r.user_id),
+  userId: numberOrNull(r.user_id),
   userEmail: (r.user_email as string | null) ?? null,
   createdAt: Number(r.created_at),
-  expiresAt: ms(r.expires_at),
-  lastUsedAt: ms(r.last_used_at),
+  expiresAt: numberOrNull(r.expires_at),
+  lastUsedAt: numberOrNull(r.last_used_at),
 });
 
 const tokensQuery = (db: Knex) =>
   db('api_tokens as t')
     .leftJoin('companies as c', 'c.id', 't.company_id')
     .leftJoin('users as u', 'u.id', 't.user_id')
-    .select(
+    .select<DbRow[]>(
       't.id',
       't.label',
       't.company_id',
@@ -64,16 +62,16 @@ export async function insertApiToken(
     expires_at: t.expiresAt,
     created_at: t.now,
   });
-  const row: Row | undefined = await db('api_tokens').where('token_sha256', t.sha256).first('id');
+  const row: DbRow | undefined = await db('api_tokens').where('token_sha256', t.sha256).first('id');
   return Number(row!.id);
 }
 
 export async function listApiTokens(db: Knex): Promise<ApiTokenRecord[]> {
-  return ((await tokensQuery(db).orderBy('t.id')) as Row[]).map(toRecord);
+  return (await tokensQuery(db).orderBy('t.id')).map(toRecord);
 }
 
 export async function findApiTokenByHash(db: Knex, sha256: string): Promise<ApiTokenRecord | null> {
-  const row = (await tokensQuery(db).where('t.token_sha256', sha256).first()) as Row | undefined;
+  const row = await tokensQuery(db).where('t.token_sha256', sha256).first();
   return row ? toRecord(row) : null;
 }
 

@@ -119,8 +119,11 @@ function isTransaction(trx: Knex | Knex.Transaction): trx is Knex.Transaction {
 /** Connections (by their knex configuration) whose server refused LOAD DATA LOCAL: they get INSERTs. */
 const loadDataRefused = new WeakSet<object>();
 
+/** The knex configuration the transaction's connection was made with (knex types its client as any) */
+const configOf = (trx: Knex.Transaction): object => (trx.client as { config: object }).config;
+
 function loadDataAllowed(trx: Knex.Transaction): boolean {
-  return !loadDataRefused.has(trx.client.config as object);
+  return !loadDataRefused.has(configOf(trx));
 }
 
 /**
@@ -168,7 +171,7 @@ async function loadRows(trx: Knex.Transaction, table: string, columns: readonly 
     [result] = (await trx.raw(sql).options({ infileStreamFactory: () => Readable.from(chunks()) })) as [typeof result];
   } catch (error) {
     if (!LOCAL_REFUSED.has((error as { errno?: number }).errno ?? 0)) throw error;
-    loadDataRefused.add(trx.client.config as object);
+    loadDataRefused.add(configOf(trx));
     return false;
   }
   if (result.affectedRows !== rows.length || result.warningStatus !== 0) {
@@ -182,7 +185,9 @@ function tsvField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'string') return /[\\\t\n\r\0]/.test(value) ? value.replace(/[\\\t\n\r\0]/g, escapeTsv) : value;
   if (typeof value === 'boolean') return value ? '1' : '0';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  // Unreachable: loadRows refuses every other type before it sends a row
+  throw new Error(`cannot load a value of type ${typeof value}`);
 }
 
 function escapeTsv(c: string): string {

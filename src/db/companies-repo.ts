@@ -6,18 +6,18 @@ import type { CompanyRecord } from '../domain/company.js';
 import { defaultCreditNotePrefix } from '../domain/invoice-number.js';
 import type { InvoiceLayout, PostalAddress } from '../domain/invoice-document.js';
 import { chunk } from './connect.js';
+import { numberOrNull, type DbRow } from './read-rows.js';
+import type { SequenceRow } from './sequences-repo.js';
 
 export type { CompanyRecord };
 
-type Row = Record<string, unknown>;
-
-export function toCompanyRecord(r: Row): CompanyRecord {
+export function toCompanyRecord(r: DbRow): CompanyRecord {
   return {
     id: Number(r.id),
     code: r.code as string,
     name: r.name as string,
     type: r.type as CompanyRecord['type'],
-    parentId: r.parent_id === null ? null : Number(r.parent_id),
+    parentId: numberOrNull(r.parent_id),
     timezone: r.timezone as string,
     email: (r.email as string | null) ?? null,
     vatNumber: (r.vat_number as string | null) ?? null,
@@ -37,7 +37,7 @@ export function toCompanyRecord(r: Row): CompanyRecord {
 }
 
 export async function findCompanyByCode(db: Knex, code: string): Promise<CompanyRecord | null> {
-  const row = (await db('companies').where('code', code).first()) as Row | undefined;
+  const row = await db('companies').where('code', code).first<DbRow | undefined>();
   return row ? toCompanyRecord(row) : null;
 }
 
@@ -48,7 +48,7 @@ export async function findAncestors(db: Knex, company: CompanyRecord): Promise<C
   let parentId = company.parentId;
   while (parentId !== null && !seen.has(parentId)) {
     seen.add(parentId);
-    const row = (await db('companies').where('id', parentId).first()) as Row | undefined;
+    const row = await db('companies').where('id', parentId).first<DbRow | undefined>();
     if (!row) break;
     const parent = toCompanyRecord(row);
     out.push(parent);
@@ -58,19 +58,21 @@ export async function findAncestors(db: Knex, company: CompanyRecord): Promise<C
 }
 
 export async function findUserByEmail(db: Knex, email: string): Promise<{ id: number; email: string; primaryCompanyId: number | null } | null> {
-  const row = (await db('users').whereRaw('lower(email) = ?', [email.toLowerCase()]).first()) as Row | undefined;
+  const row = await db('users')
+    .whereRaw('lower(email) = ?', [email.toLowerCase()])
+    .first<{ id: number | string; email: string; primary_company_id: number | string | null } | undefined>();
   if (!row) return null;
-  return { id: Number(row.id), email: row.email as string, primaryCompanyId: row.primary_company_id === null ? null : Number(row.primary_company_id) };
+  return { id: Number(row.id), email: row.email, primaryCompanyId: numberOrNull(row.primary_company_id) };
 }
 
 /** Companies by code, in one query per 500 codes. */
 export async function findCompaniesByCodes(db: Knex, codes: readonly string[]): Promise<Map<string, CompanyRecord>> {
   const out = new Map<string, CompanyRecord>();
   for (const part of chunk([...new Set(codes)], 500)) {
-    const query = db('companies').select('*');
+    const query = db('companies').select<DbRow[]>('*');
     if (part.length === 1) query.where('code', part[0]!);
     else query.whereIn('code', part);
-    for (const row of (await query) as Row[]) {
+    for (const row of await query) {
       const company = toCompanyRecord(row);
       out.set(company.code, company);
     }
@@ -79,14 +81,14 @@ export async function findCompaniesByCodes(db: Knex, codes: readonly string[]): 
 }
 
 export async function findCompanyById(db: Knex, id: number): Promise<CompanyRecord | null> {
-  const row = (await db('companies').where('id', id).first()) as Row | undefined;
+  const row = await db('companies').where('id', id).first<DbRow | undefined>();
   return row ? toCompanyRecord(row) : null;
 }
 
 /** Every company's id, code and parent: the tree API scopes are computed on. */
 export async function listCompanyTree(db: Knex): Promise<Array<{ id: number; code: string; parentId: number | null }>> {
-  const rows = (await db('companies').select('id', 'code', 'parent_id')) as Row[];
-  return rows.map((r) => ({ id: Number(r.id), code: r.code as string, parentId: r.parent_id === null ? null : Number(r.parent_id) }));
+  const rows = await db('companies').select<Array<{ id: number | string; code: string; parent_id: number | string | null }>>('id', 'code', 'parent_id');
+  return rows.map((r) => ({ id: Number(r.id), code: r.code, parentId: numberOrNull(r.parent_id) }));
 }
 
 /** A company for people and the API, in the shape of the import format (SPEC §6). */
@@ -100,9 +102,9 @@ export type CompanyView = Omit<CompanyRecord, 'id' | 'parentId' | 'invoicing'> &
 
 /** Companies by id (all when `ids` is omitted), ordered by code. */
 export async function listCompanyViews(db: Knex, ids?: readonly number[]): Promise<CompanyView[]> {
-  const q = db('companies as c').leftJoin('companies as p', 'p.id', 'c.parent_id').select('c.*', 'p.code as parent_code').orderBy('c.code');
+  const q = db('companies as c').leftJoin('companies as p', 'p.id', 'c.parent_id').select<DbRow[]>('c.*', 'p.code as parent_code').orderBy('c.code');
   if (ids !== undefined) q.whereIn('c.id', [...ids]);
-  return ((await q) as Row[]).map((r) => {
+  return (await q).map((r) => {
     const c = toCompanyRecord(r);
     return {
       code: c.code,
@@ -135,16 +137,16 @@ export async function findSequence(
   db: Knex,
   owner: { id: number; code: string },
 ): Promise<{ prefix: string; padding: number; next: number; issued: number; creditNotePrefix: string; creditNotesIssued: number } | null> {
-  const row = (await db('sequences')
+  const row = await db('sequences')
     .where('owner_company_id', owner.id)
-    .first('prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued')) as Row | undefined;
+    .first<SequenceRow | undefined>('prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued');
   return row
     ? {
-        prefix: row.prefix as string,
+        prefix: row.prefix,
         padding: Number(row.padding),
         next: Number(row.next_value),
         issued: Number(row.issued),
-        creditNotePrefix: (row.credit_note_prefix as string | null) ?? defaultCreditNotePrefix(owner.code),
+        creditNotePrefix: row.credit_note_prefix ?? defaultCreditNotePrefix(owner.code),
         creditNotesIssued: Number(row.credit_notes_issued),
       }
     : null;

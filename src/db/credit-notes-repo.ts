@@ -6,32 +6,29 @@
  */
 import type { Knex } from 'knex';
 import type { CreditableLine, CreditableTaxGroup, CreditedLine, CreditedTaxGroup } from '../domain/credit-amounts.js';
-import type { InvoiceLayout } from '../domain/invoice-document.js';
-import type { InvoiceSnapshot } from '../domain/invoice-snapshot.js';
 import { chunk, dialectOf } from './connect.js';
-import { toLineRow, type InvoiceLineRow } from './invoice-rows.js';
+import {
+  toInvoiceRow,
+  toLineRow,
+  type InvoiceLineRow,
+  type InvoiceLineTableRow,
+  type InvoiceRow,
+  type InvoiceTableRow,
+  type InvoiceTaxGroupTableRow,
+} from './invoice-rows.js';
 
 export type InvoiceStatus = 'issued' | 'partially_credited' | 'credited';
 
 /** An invoice as a credit note needs it */
-export interface CreditableInvoice {
-  id: number;
-  number: string;
-  companyId: number;
-  sellerId: number;
-  sequenceOwnerId: number;
-  currency: string;
-  layout: InvoiceLayout;
-  issueDate: string;
-  dueDate: string;
-  snapshot: InvoiceSnapshot;
+export interface CreditableInvoice extends Pick<
+  InvoiceRow,
+  'id' | 'number' | 'companyId' | 'sellerId' | 'sequenceOwnerId' | 'currency' | 'layout' | 'issueDate' | 'dueDate' | 'snapshot'
+> {
   status: InvoiceStatus;
   creditedMinor: number;
 }
 
 export type CreditableInvoiceLine = CreditableLine & InvoiceLineRow;
-
-type Row = Record<string, unknown>;
 
 /** Locks the company's row, as the invoicing transaction does (company rows first, in id order, always). */
 export async function lockCompanyForCredit(trx: Knex.Transaction, companyId: number): Promise<void> {
@@ -41,7 +38,9 @@ export async function lockCompanyForCredit(trx: Knex.Transaction, companyId: num
 
 /** An invoice's id, company and sequence owner by its number (they never change), or null. */
 export async function findInvoiceOwners(db: Knex, number: string): Promise<{ id: number; companyId: number; sequenceOwnerId: number } | null> {
-  const row = (await db('invoices').where({ number, kind: 'invoice' }).first('id', 'company_id', 'sequence_owner_id')) as Row | undefined;
+  const row = await db('invoices')
+    .where({ number, kind: 'invoice' })
+    .first<Pick<InvoiceTableRow, 'id' | 'company_id' | 'sequence_owner_id'> | undefined>('id', 'company_id', 'sequence_owner_id');
   return row ? { id: Number(row.id), companyId: Number(row.company_id), sequenceOwnerId: Number(row.sequence_owner_id) } : null;
 }
 
@@ -55,25 +54,12 @@ export async function readCreditableInvoice(
   lock: boolean,
 ): Promise<{ invoice: CreditableInvoice; lines: CreditableInvoiceLine[]; taxGroups: CreditableTaxGroup[] } | null> {
   const query = q('invoices').where({ id: invoiceId, kind: 'invoice' });
-  const r = (await (lock && dialectOf(q) === 'mysql' ? query.forUpdate() : query).first()) as Row | undefined;
+  const r = await (lock && dialectOf(q) === 'mysql' ? query.forUpdate() : query).first<InvoiceTableRow | undefined>();
   if (!r) return null;
-  const lines = (await q('invoice_lines').where('invoice_id', invoiceId).orderBy('position').select('*')) as Row[];
-  const groups = (await q('invoice_tax_groups').where('invoice_id', invoiceId).select('*')) as Row[];
+  const lines = await q('invoice_lines').where('invoice_id', invoiceId).orderBy('position').select<InvoiceLineTableRow[]>('*');
+  const groups = await q('invoice_tax_groups').where('invoice_id', invoiceId).select<InvoiceTaxGroupTableRow[]>('*');
   return {
-    invoice: {
-      id: Number(r.id),
-      number: r.number as string,
-      companyId: Number(r.company_id),
-      sellerId: Number(r.seller_id),
-      sequenceOwnerId: Number(r.sequence_owner_id),
-      currency: r.currency as string,
-      layout: r.layout as InvoiceLayout,
-      issueDate: r.issue_date as string,
-      dueDate: r.due_date as string,
-      snapshot: JSON.parse(r.snapshot as string) as InvoiceSnapshot,
-      status: r.status as InvoiceStatus,
-      creditedMinor: Number(r.credited_minor),
-    },
+    invoice: { ...toInvoiceRow(r), status: r.status as InvoiceStatus, creditedMinor: Number(r.credited_minor) },
     lines: lines.map((l) => ({ ...toLineRow(l), creditedQuantity: Number(l.credited_quantity), creditedNetMinor: Number(l.credited_net_minor) })),
     taxGroups: groups.map((g) => ({
       rateBp: Number(g.tax_rate_bp),
@@ -125,7 +111,7 @@ export async function recordCredit(
 export async function reopenOrders(trx: Knex.Transaction, invoiceId: number, orderIds: readonly number[], now: number): Promise<number> {
   let reopened = 0;
   for (const part of chunk(orderIds, 500)) {
-    reopened += (await trx('orders').whereIn('id', part).where('invoice_id', invoiceId).update({ invoice_id: null, updated_at: now })) as number;
+    reopened += await trx('orders').whereIn('id', part).where('invoice_id', invoiceId).update({ invoice_id: null, updated_at: now });
   }
   return reopened;
 }

@@ -9,6 +9,7 @@ import { parseIntegrationSettings, type IntegrationType, type TypedSettings } fr
 import { bulkInsert, valueById } from './bulk-insert.js';
 import { chunk, dialectOf, inTransaction, retryOnConflict } from './connect.js';
 import { insertDeliveryAttempts } from './delivery-attempts-repo.js';
+import { numberOrNull, type DbRow } from './read-rows.js';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
@@ -44,10 +45,12 @@ export async function queueDeliveries(
   const companyIds = [...new Set(invoices.map((i) => i.companyId))];
   onStatement();
   const enabled = new Map<number, number[]>();
-  for (const g of (await trx('integrations').whereIn('company_id', companyIds).where('enabled', true).orderBy('id').select('id', 'company_id')) as Array<{
-    id: number | string;
-    company_id: number | string;
-  }>) {
+  const integrations = await trx('integrations')
+    .whereIn('company_id', companyIds)
+    .where('enabled', true)
+    .orderBy('id')
+    .select<Array<{ id: number | string; company_id: number | string }>>('id', 'company_id');
+  for (const g of integrations) {
     const list = enabled.get(Number(g.company_id)) ?? [];
     list.push(Number(g.id));
     enabled.set(Number(g.company_id), list);
@@ -86,7 +89,7 @@ export async function claimDeliveries(
       )
       .orderBy('d.id')
       .limit(o.limit)
-      .select('d.id', 'd.invoice_id', 'd.integration_id', 'd.attempts', 'g.type', 'g.settings');
+      .select<DbRow[]>('d.id', 'd.invoice_id', 'd.integration_id', 'd.attempts', 'g.type', 'g.settings');
     if (filter.integrationIds) q.whereIn('d.integration_id', [...filter.integrationIds]);
     if (filter.invoiceIds) q.whereIn('d.invoice_id', [...filter.invoiceIds]);
     if (dialectOf(trx) === 'mysql') {
@@ -97,7 +100,7 @@ export async function claimDeliveries(
       if (targeted) q.forUpdate('d');
       else q.forUpdate('d').skipLocked();
     }
-    const rows = (await q) as Array<Record<string, unknown>>;
+    const rows = await q;
     const claimed = rows.map((r) => ({
       ...parseIntegrationSettings(r.type as IntegrationType, r.settings as string),
       id: Number(r.id),
@@ -212,13 +215,19 @@ export async function listDeliveries(
     .join('companies as c', 'c.id', 'i.company_id')
     .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
     .orderBy('d.id')
-    .select('d.*', 'i.number as invoice', 'ci.number as credited_invoice', 'g.type as integration', 'g.enabled as integration_enabled', 'c.code as company');
+    .select<DbRow[]>(
+      'd.*',
+      'i.number as invoice',
+      'ci.number as credited_invoice',
+      'g.type as integration',
+      'g.enabled as integration_enabled',
+      'c.code as company',
+    );
   if (filter.id !== undefined) q.where('d.id', filter.id);
   if (filter.invoiceNumber !== undefined) q.where('i.number', filter.invoiceNumber);
   if (filter.status !== undefined) q.where('d.status', filter.status);
   if (filter.company !== undefined) q.where('c.code', filter.company);
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return ((await q) as Array<Record<string, unknown>>).map((r) => ({
+  return (await q).map((r) => ({
     id: Number(r.id),
     invoiceId: Number(r.invoice_id),
     invoice: r.invoice as string,
@@ -229,9 +238,9 @@ export async function listDeliveries(
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     error: (r.last_error as string | null) ?? null,
-    nextAttemptAt: num(r.next_attempt_at),
-    claimedUntil: num(r.claimed_until),
-    sentAt: num(r.sent_at),
+    nextAttemptAt: numberOrNull(r.next_attempt_at),
+    claimedUntil: numberOrNull(r.claimed_until),
+    sentAt: numberOrNull(r.sent_at),
     receipt: (r.receipt as string | null) ?? null,
   }));
 }

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { IntegrationType } from '../domain/integration-settings.js';
+import { numberOrNull, readPage, type DbRow } from './read-rows.js';
 
 export interface FailedDelivery {
   id: number;
@@ -21,40 +22,36 @@ export interface FailedDelivery {
   failedAt: number;
 }
 
-type Row = Record<string, unknown>;
-
 export async function listFailedDeliveries(
   db: Knex,
   q: { companyIds?: readonly number[]; limit: number; offset: number },
 ): Promise<{ items: FailedDelivery[]; count: number }> {
-  const base = db('deliveries as d').join('invoices as i', 'i.id', 'd.invoice_id').where('d.status', 'failed');
-  if (q.companyIds !== undefined) base.whereIn('i.company_id', [...q.companyIds]);
-  const countRow = (await base.clone().count({ n: '*' }).first()) as { n: number | string } | undefined;
-  const rows = await base
-    .clone()
-    .join('integrations as g', 'g.id', 'd.integration_id')
-    .join('companies as c', 'c.id', 'i.company_id')
-    .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
-    .orderBy([
-      { column: 'd.updated_at', order: 'desc' },
-      { column: 'd.id', order: 'desc' },
-    ])
-    .limit(q.limit)
-    .offset(q.offset)
-    .select<Row[]>(
-      'd.id',
-      'd.attempts',
-      'd.last_error',
-      'd.next_attempt_at',
-      'd.updated_at',
-      'i.number',
-      'i.kind',
-      'ci.number as credited_invoice',
-      'g.type',
-      'c.code',
-    );
+  const failed = db('deliveries as d').join('invoices as i', 'i.id', 'd.invoice_id').where('d.status', 'failed');
+  if (q.companyIds !== undefined) failed.whereIn('i.company_id', [...q.companyIds]);
+  const { rows, count } = await readPage(failed, q, (deliveries) =>
+    deliveries
+      .join('integrations as g', 'g.id', 'd.integration_id')
+      .join('companies as c', 'c.id', 'i.company_id')
+      .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
+      .orderBy([
+        { column: 'd.updated_at', order: 'desc' },
+        { column: 'd.id', order: 'desc' },
+      ])
+      .select<DbRow[]>(
+        'd.id',
+        'd.attempts',
+        'd.last_error',
+        'd.next_attempt_at',
+        'd.updated_at',
+        'i.number',
+        'i.kind',
+        'ci.number as credited_invoice',
+        'g.type',
+        'c.code',
+      ),
+  );
   return {
-    count: Number(countRow?.n ?? 0),
+    count,
     items: rows.map((r) => ({
       id: Number(r.id),
       document: r.number as string,
@@ -64,7 +61,7 @@ export async function listFailedDeliveries(
       integration: r.type as IntegrationType,
       attempts: Number(r.attempts),
       error: (r.last_error as string | null) ?? null,
-      nextAttemptAt: r.next_attempt_at === null || r.next_attempt_at === undefined ? null : Number(r.next_attempt_at),
+      nextAttemptAt: numberOrNull(r.next_attempt_at),
       failedAt: Number(r.updated_at),
     })),
   };

@@ -3,9 +3,12 @@
  * import names, and no others. Also the lock a load takes on the companies it changes.
  */
 import type { Knex } from 'knex';
+import type { EligibleItem } from '../domain/build-invoices.js';
+import type { OrderHeader } from '../domain/order.js';
 import type { PricedProduct } from '../domain/pricing.js';
 import { chunk, dialectOf } from './connect.js';
-import { toPricedItem, type OrderItemRow } from './orders-repo.js';
+import { toOrderHeader, toPricedItem, type OrderItemRow, type OrderRow } from './order-rows.js';
+import type { SequenceRow } from './sequences-repo.js';
 
 /**
  * MySQL: locks the stored companies a load names (its companies, and those its orders belong to) before
@@ -136,17 +139,17 @@ export interface StoredSequence {
 export async function readSequences(trx: Knex.Transaction, ownerIds: readonly number[]): Promise<Map<number, StoredSequence>> {
   const out = new Map<number, StoredSequence>();
   for (const part of chunk(ownerIds, 500)) {
-    const rows = await trx('sequences').whereIn('owner_company_id', part).select<
-      Array<{
-        owner_company_id: number | string;
-        prefix: string;
-        padding: number | string;
-        next_value: number | string;
-        issued: number | string;
-        credit_note_prefix: string | null;
-        credit_notes_issued: number | string;
-      }>
-    >('owner_company_id', 'prefix', 'padding', 'next_value', 'issued', 'credit_note_prefix', 'credit_notes_issued');
+    const rows = await trx('sequences')
+      .whereIn('owner_company_id', part)
+      .select<Array<Omit<SequenceRow, 'credit_note_next'>>>(
+        'owner_company_id',
+        'prefix',
+        'padding',
+        'next_value',
+        'issued',
+        'credit_note_prefix',
+        'credit_notes_issued',
+      );
     for (const r of rows) {
       out.set(Number(r.owner_company_id), {
         prefix: r.prefix,
@@ -192,47 +195,22 @@ export async function findStoredOrders(trx: Knex.Transaction, numbersByCompany: 
 }
 
 /** An order's content as stored (items priced in integer units): what an invoiced order is compared on. */
-export interface OrderContent {
-  number: string;
-  source: string;
-  status: string;
-  onHold: boolean;
-  hasErrors: boolean;
-  errorText: string | null;
-  uniqueInvoice: boolean;
-  relatingTo: string | null;
-  currency: string;
+export interface OrderContent extends OrderHeader {
   shippingMinor: number;
   createdAt: number;
   dispatchedAt: number | null;
-  items: OrderItemContent[];
-}
-
-export interface OrderItemContent {
-  sku: string;
-  description: string;
-  quantity: number;
-  unitPriceE4: number;
-  taxRateBp: number;
+  items: EligibleItem[];
 }
 
 /** The content of these stored orders, by id. */
 export async function readOrderContents(trx: Knex.Transaction, ids: readonly number[]): Promise<Map<number, OrderContent>> {
   const out = new Map<number, OrderContent>();
   for (const part of chunk(ids, 500)) {
-    const rows = await trx('orders').whereIn('id', part).select<Array<Record<string, unknown>>>('*');
+    const rows = await trx('orders').whereIn('id', part).select<OrderRow[]>('*');
     const items = await trx('order_items').whereIn('order_id', part).orderBy(['order_id', 'position']).select<OrderItemRow[]>('*');
     for (const r of rows) {
       out.set(Number(r.id), {
-        number: r.number as string,
-        source: r.source as string,
-        status: r.status as string,
-        onHold: Boolean(r.on_hold),
-        hasErrors: Boolean(r.has_errors),
-        errorText: (r.error_text as string | null) ?? null,
-        uniqueInvoice: Boolean(r.unique_invoice),
-        relatingTo: (r.relating_to as string | null) ?? null,
-        currency: r.currency as string,
+        ...toOrderHeader(r),
         shippingMinor: Number(r.shipping_minor),
         createdAt: Number(r.created_at),
         dispatchedAt: r.dispatched_at === null ? null : Number(r.dispatched_at),

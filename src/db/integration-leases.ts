@@ -22,10 +22,10 @@ export async function claimIntegrations(db: Knex, ids: readonly number[], at: nu
   );
   if (changed === ids.length) return new Set(ids);
   if (changed === 0) return new Set();
-  const won = (await db('integrations')
+  const won = await db('integrations')
     .whereIn('id', [...ids])
     .where('lease_owner', token)
-    .select('id')) as Array<{ id: number | string }>;
+    .select<Array<{ id: number | string }>>('id');
   return new Set(won.map((r) => Number(r.id)));
 }
 

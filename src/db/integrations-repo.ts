@@ -7,6 +7,7 @@ import { parseIntegrationSettings, type IntegrationType, type TypedSettings } fr
 import { firstRunAt, formatSchedule, parseSchedule } from '../domain/schedule.js';
 import { valueById } from './bulk-insert.js';
 import { retryOnConflict } from './connect.js';
+import { numberOrNull, type DbRow } from './read-rows.js';
 
 export type IntegrationRecord = TypedSettings & {
   id: number;
@@ -22,10 +23,7 @@ export type IntegrationRecord = TypedSettings & {
   lastResult: unknown;
 };
 
-type Row = Record<string, unknown>;
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-export function toIntegrationRecord(r: Row): IntegrationRecord {
+export function toIntegrationRecord(r: DbRow): IntegrationRecord {
   return {
     ...parseIntegrationSettings(r.type as IntegrationType, r.settings as string),
     id: Number(r.id),
@@ -36,15 +34,14 @@ export function toIntegrationRecord(r: Row): IntegrationRecord {
     includeOrdersWithErrors: Boolean(r.include_orders_with_errors),
     startingFrom: (r.starting_from as string | null) ?? null,
     schedule: (r.schedule as string | null) ?? null,
-    nextInvoiceAt: num(r.next_invoice_at),
-    lastRunAt: num(r.last_run_at),
+    nextInvoiceAt: numberOrNull(r.next_invoice_at),
+    lastRunAt: numberOrNull(r.last_run_at),
     lastResult: r.last_result ? (JSON.parse(r.last_result as string) as unknown) : null,
   };
 }
 
-function integrationsQuery(db: Knex): Knex.QueryBuilder {
-  return db('integrations as g').join('companies as c', 'c.id', 'g.company_id').select('g.*', 'c.code as company_code', 'c.timezone as timezone');
-}
+const integrationsQuery = (db: Knex) => db('integrations as g').join('companies as c', 'c.id', 'g.company_id');
+const INTEGRATION_COLUMNS = ['g.*', 'c.code as company_code', 'c.timezone as timezone'];
 
 export async function listIntegrations(db: Knex, filter: { companyCode?: string; enabledOnly?: boolean } = {}): Promise<IntegrationRecord[]> {
   const q = integrationsQuery(db).orderBy([
@@ -53,26 +50,27 @@ export async function listIntegrations(db: Knex, filter: { companyCode?: string;
   ]);
   if (filter.companyCode !== undefined) q.where('c.code', filter.companyCode);
   if (filter.enabledOnly) q.where('g.enabled', true);
-  return ((await q) as Row[]).map(toIntegrationRecord);
+  return (await q.select<DbRow[]>(INTEGRATION_COLUMNS)).map(toIntegrationRecord);
 }
 
 /** Enabled integrations due as of `at` whose lease is free or expired, most overdue first. */
 export async function listDueIntegrations(db: Knex, at: number, now: number): Promise<IntegrationRecord[]> {
-  const rows = (await integrationsQuery(db)
+  const rows = await integrationsQuery(db)
     .where('g.enabled', true)
     .where('g.next_invoice_at', '<=', at)
     .where((w) => w.whereNull('g.lease_until').orWhere('g.lease_until', '<', now))
-    .orderBy(['g.next_invoice_at', 'g.id'])) as Row[];
+    .orderBy(['g.next_invoice_at', 'g.id'])
+    .select<DbRow[]>(INTEGRATION_COLUMNS);
   return rows.map(toIntegrationRecord);
 }
 
 /** Enabled integrations that have no next run yet (newly enabled), with their company's time zone. */
 export async function listIntegrationsAwaitingFirstRun(db: Knex): Promise<Array<{ id: number; timezone: string }>> {
-  const rows = (await db('integrations as g')
+  const rows = await db('integrations as g')
     .join('companies as c', 'c.id', 'g.company_id')
     .where('g.enabled', true)
     .whereNull('g.next_invoice_at')
-    .select('g.id', 'c.timezone')) as Array<{ id: number | string; timezone: string }>;
+    .select<Array<{ id: number | string; timezone: string }>>('g.id', 'c.timezone');
   return rows.map((r) => ({ id: Number(r.id), timezone: r.timezone }));
 }
 

@@ -10,6 +10,8 @@ import type { InvoiceLogo } from '../domain/invoice-document.js';
 import type { InvoiceSnapshot } from '../domain/invoice-snapshot.js';
 import { bulkInsert, idsAreDerivable, insertReturningIds } from './bulk-insert.js';
 import { batchSizeFor, chunk } from './connect.js';
+import type { OrderRow } from './order-rows.js';
+import { numberOrNull } from './read-rows.js';
 
 /** Invoices and credit notes share the table (a credit note is `kind = 'credit_note'`) */
 export type DocumentKind = 'invoice' | 'credit_note';
@@ -160,7 +162,7 @@ export async function insertInvoices(
     batchSizeFor(trx, 1),
   )) {
     onStatement();
-    const rows = (await trx('invoices').whereIn('number', part).select('id', 'number')) as Array<{ id: number | string; number: string }>;
+    const rows = await trx('invoices').whereIn('number', part).select<Array<{ id: number | string; number: string }>>('id', 'number');
     for (const r of rows) idByNumber.set(r.number, Number(r.id));
   }
   return invoices.map((i) => idByNumber.get(i.number)!);
@@ -193,98 +195,150 @@ export async function insertTaxGroups(trx: Knex.Transaction, groups: readonly In
   );
 }
 
-type Row = Record<string, unknown>;
+/** An `invoices` row as the database returns it (numbers may come back as strings from MySQL) */
+export interface InvoiceTableRow {
+  id: number | string;
+  kind: DocumentKind;
+  number: string;
+  company_id: number | string;
+  seller_id: number | string;
+  sequence_owner_id: number | string;
+  run_id: number | string | null;
+  mode: InvoiceRow['mode'];
+  currency: string;
+  layout: InvoiceLayout;
+  issue_date: string;
+  due_date: string;
+  net_minor: number | string;
+  tax_minor: number | string;
+  total_minor: number | string;
+  line_count: number | string;
+  order_count: number | string;
+  snapshot: string;
+  created_at: number | string;
+  credits_invoice_id: number | string | null;
+  reason: string | null;
+  issued_by_user_id: number | string | null;
+  reinvoiced: string | null;
+  status: string;
+  credited_minor: number | string;
+}
 
-const toInvoiceRow = (r: Row): InvoiceRow => ({
+/** A credit note's row carries the number and date of the invoice it credits (joined) */
+type DocumentRow = InvoiceTableRow & { credited_number?: string | null; credited_issue_date?: string | null };
+
+export interface InvoiceLineTableRow {
+  invoice_id: number | string;
+  position: number | string;
+  order_id: number | string;
+  order_number: string;
+  sku: string;
+  description: string;
+  quantity: number | string;
+  unit_price_e4: number | string;
+  tax_rate_bp: number | string;
+  shipping_minor: number | string | null;
+  net_minor: number | string;
+  credited_quantity: number | string;
+  credited_net_minor: number | string;
+}
+
+export interface InvoiceTaxGroupTableRow {
+  invoice_id: number | string;
+  tax_rate_bp: number | string;
+  net_minor: number | string;
+  tax_minor: number | string;
+  credited_net_minor: number | string;
+  credited_tax_minor: number | string;
+}
+
+export const toInvoiceRow = (r: DocumentRow): InvoiceRow => ({
   id: Number(r.id),
-  kind: r.kind as DocumentKind,
+  kind: r.kind,
   credits:
     r.kind === 'credit_note'
       ? {
           invoiceId: Number(r.credits_invoice_id),
-          invoiceNumber: r.credited_number as string,
-          invoiceIssueDate: r.credited_issue_date as string,
-          reason: r.reason as string,
-          issuedByUserId: r.issued_by_user_id === null ? null : Number(r.issued_by_user_id),
-          reinvoiced: JSON.parse((r.reinvoiced as string | null) ?? '[]') as string[],
+          invoiceNumber: r.credited_number!,
+          invoiceIssueDate: r.credited_issue_date!,
+          reason: r.reason!,
+          issuedByUserId: numberOrNull(r.issued_by_user_id),
+          reinvoiced: JSON.parse(r.reinvoiced ?? '[]') as string[],
         }
       : null,
-  number: r.number as string,
+  number: r.number,
   companyId: Number(r.company_id),
   sellerId: Number(r.seller_id),
   sequenceOwnerId: Number(r.sequence_owner_id),
-  runId: r.run_id === null ? null : Number(r.run_id),
-  mode: r.mode as InvoiceRow['mode'],
-  currency: r.currency as string,
-  layout: r.layout as InvoiceLayout,
-  issueDate: r.issue_date as string,
-  dueDate: r.due_date as string,
+  runId: numberOrNull(r.run_id),
+  mode: r.mode,
+  currency: r.currency,
+  layout: r.layout,
+  issueDate: r.issue_date,
+  dueDate: r.due_date,
   netMinor: Number(r.net_minor),
   taxMinor: Number(r.tax_minor),
   totalMinor: Number(r.total_minor),
   lineCount: Number(r.line_count),
   orderCount: Number(r.order_count),
-  snapshot: JSON.parse(r.snapshot as string) as InvoiceSnapshot,
+  snapshot: JSON.parse(r.snapshot) as InvoiceSnapshot,
   createdAt: Number(r.created_at),
 });
 
-export const toLineRow = (r: Row): InvoiceLineRow => ({
+export const toLineRow = (r: InvoiceLineTableRow): InvoiceLineRow => ({
   invoiceId: Number(r.invoice_id),
   position: Number(r.position),
   orderId: Number(r.order_id),
-  orderNumber: r.order_number as string,
-  sku: r.sku as string,
-  description: r.description as string,
+  orderNumber: r.order_number,
+  sku: r.sku,
+  description: r.description,
   quantity: Number(r.quantity),
   unitPriceE4: Number(r.unit_price_e4),
   taxRateBp: Number(r.tax_rate_bp),
-  shippingMinor: r.shipping_minor === null ? null : Number(r.shipping_minor),
+  shippingMinor: numberOrNull(r.shipping_minor),
   netMinor: Number(r.net_minor),
 });
 
 /** The stored rows of these invoices. */
 export async function readInvoiceRows(db: Knex, ids: readonly number[]): Promise<InvoiceRows> {
   if (ids.length === 0) return { invoices: [], lines: [], taxGroups: [], orders: [] };
-  const invoices = (
-    (await db('invoices as i')
-      .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
-      .whereIn('i.id', [...ids])
-      .select('i.*', 'ci.number as credited_number', 'ci.issue_date as credited_issue_date')) as Row[]
-  ).map(toInvoiceRow);
-  const lines = (
-    (await db('invoice_lines')
-      .whereIn('invoice_id', [...ids])
-      .orderBy(['invoice_id', 'position'])
-      .select('*')) as Row[]
-  ).map(toLineRow);
-  const taxGroups = (
-    (await db('invoice_tax_groups')
-      .whereIn('invoice_id', [...ids])
-      .select('*')) as Row[]
-  ).map((g) => ({
-    invoiceId: Number(g.invoice_id),
-    rateBp: Number(g.tax_rate_bp),
-    netMinor: Number(g.net_minor),
-    taxMinor: Number(g.tax_minor),
-  }));
+  const invoices = await db('invoices as i')
+    .leftJoin('invoices as ci', 'ci.id', 'i.credits_invoice_id')
+    .whereIn('i.id', [...ids])
+    .select<DocumentRow[]>('i.*', 'ci.number as credited_number', 'ci.issue_date as credited_issue_date');
+  const lines = await db('invoice_lines')
+    .whereIn('invoice_id', [...ids])
+    .orderBy(['invoice_id', 'position'])
+    .select<InvoiceLineTableRow[]>('*');
+  const taxGroups = await db('invoice_tax_groups')
+    .whereIn('invoice_id', [...ids])
+    .select<InvoiceTaxGroupTableRow[]>('*');
   // By the lines' orders, not by orders.invoice_id: a credit note's orders point to the invoice, and an
   // order reopened by a credit note points to none (or to its next invoice)
-  const orderRows: Row[] = [];
-  for (const part of chunk([...new Set(lines.map((l) => l.orderId))], 1000)) {
-    for (const o of (await db('orders').whereIn('id', part).select('id', 'number', 'relating_to', 'created_at')) as Row[]) orderRows.push(o);
+  const orders: InvoicedOrderRow[] = [];
+  for (const part of chunk([...new Set(lines.map((l) => Number(l.order_id)))], 1000)) {
+    for (const o of await db('orders')
+      .whereIn('id', part)
+      .select<Array<Pick<OrderRow, 'id' | 'number' | 'relating_to' | 'created_at'>>>('id', 'number', 'relating_to', 'created_at')) {
+      orders.push({ id: Number(o.id), number: o.number, relatingTo: o.relating_to ?? null, createdAt: Number(o.created_at) });
+    }
   }
-  const orders = orderRows.map((o) => ({
-    id: Number(o.id),
-    number: o.number as string,
-    relatingTo: (o.relating_to as string | null) ?? null,
-    createdAt: Number(o.created_at),
-  }));
-  return { invoices, lines, taxGroups, orders };
+  return {
+    invoices: invoices.map(toInvoiceRow),
+    lines: lines.map(toLineRow),
+    taxGroups: taxGroups.map((g) => ({
+      invoiceId: Number(g.invoice_id),
+      rateBp: Number(g.tax_rate_bp),
+      netMinor: Number(g.net_minor),
+      taxMinor: Number(g.tax_minor),
+    })),
+    orders,
+  };
 }
 
 /** The invoice (or credit note, with `kind`) with this number: its id, or null. */
 export async function findDocumentIdByNumber(db: Knex, number: string, kind: DocumentKind): Promise<number | null> {
-  const row = (await db('invoices').where({ number, kind }).first('id')) as { id: number | string } | undefined;
+  const row = await db('invoices').where({ number, kind }).first<{ id: number | string } | undefined>('id');
   return row ? Number(row.id) : null;
 }
 
@@ -293,12 +347,11 @@ const logoCache = new WeakMap<Knex, Map<string, InvoiceLogo>>();
 
 export async function findLogos(db: Knex, shas: readonly string[]): Promise<Map<string, InvoiceLogo>> {
   let cache = logoCache.get(db);
-  if (!cache) logoCache.set(db, (cache = new Map()));
+  if (!cache) logoCache.set(db, (cache = new Map<string, InvoiceLogo>()));
   const missing = shas.filter((s) => !cache.has(s));
   if (missing.length > 0) {
-    for (const b of (await db('blobs').whereIn('sha256', missing).select('*')) as Row[]) {
-      cache.set(b.sha256 as string, { mime: b.mime as InvoiceLogo['mime'], data: new Uint8Array(Buffer.from(b.data_base64 as string, 'base64')) });
-    }
+    const blobs = await db('blobs').whereIn('sha256', missing).select<Array<{ sha256: string; mime: InvoiceLogo['mime']; data_base64: string }>>('*');
+    for (const b of blobs) cache.set(b.sha256, { mime: b.mime, data: new Uint8Array(Buffer.from(b.data_base64, 'base64')) });
   }
   return cache;
 }

@@ -3,26 +3,32 @@
  * with their items, read with the locks that serialise runs, and the marking of the orders invoiced.
  */
 import type { Knex } from 'knex';
-import type { EligibleItem } from '../domain/build-invoices.js';
+import type { EligibleOrder } from '../domain/build-invoices.js';
+import type { OrderFacts } from '../domain/eligibility.js';
+import { groupBy } from '../domain/group-by.js';
 import { valueById } from './bulk-insert.js';
 import { batchSizeFor, chunk, dialectOf } from './connect.js';
-import { toPricedItem, type OrderItemRow } from './orders-repo.js';
+import { toPricedItem, type OrderItemRow, type OrderRow } from './order-rows.js';
 
-export interface OpenOrder {
-  id: number;
+/** An order not yet invoiced: what eligibility decides on and what the engine invoices (items in position order) */
+export interface OpenOrder extends EligibleOrder, OrderFacts {
   companyId: number;
-  number: string;
-  status: string;
-  onHold: boolean;
-  hasErrors: boolean;
-  createdAt: number;
-  currency: string;
-  shippingMinor: number;
-  uniqueInvoice: boolean;
-  relatingTo: string | null;
-  /** In position order */
-  items: EligibleItem[];
 }
+
+const OPEN_ORDER_COLUMNS = [
+  'company_id',
+  'id',
+  'number',
+  'status',
+  'on_hold',
+  'has_errors',
+  'created_at',
+  'currency',
+  'shipping_minor',
+  'unique_invoice',
+  'relating_to',
+] as const satisfies ReadonlyArray<keyof OrderRow>;
+type OpenOrderRow = Pick<OrderRow, (typeof OPEN_ORDER_COLUMNS)[number]>;
 
 /**
  * Locks the companies' rows in id order, so that runs of one company serialise (the second then finds
@@ -57,17 +63,12 @@ export async function selectOpenOrders(
   const ordersTable = (alias: string) =>
     lock ? q.raw(`\`orders\` AS \`${alias}\` FORCE INDEX (\`orders_company_id_invoice_id_created_at_index\`)`) : `orders as ${alias}`;
   const orders = forCompanies(
-    q
-      .queryBuilder()
-      .from(ordersTable('orders'))
-      .whereNull('invoice_id')
-      .where('created_at', '<=', asOf)
-      .select('company_id', 'id', 'number', 'status', 'on_hold', 'has_errors', 'created_at', 'currency', 'shipping_minor', 'unique_invoice', 'relating_to'),
+    q.queryBuilder().from(ordersTable('orders')).whereNull('invoice_id').where('created_at', '<=', asOf).select<OpenOrderRow[]>(OPEN_ORDER_COLUMNS),
     'company_id',
   );
   if (lock) orders.forUpdate();
   onStatement();
-  const orderRows = (await orders) as Array<Record<string, unknown>>;
+  const orderRows = await orders;
   if (orderRows.length === 0) return [];
 
   const items = forCompanies(
@@ -77,33 +78,27 @@ export async function selectOpenOrders(
       .join('order_items as oi', 'oi.order_id', 'o.id')
       .whereNull('o.invoice_id')
       .where('o.created_at', '<=', asOf)
-      .select('oi.order_id', 'oi.position', 'oi.sku', 'oi.description', 'oi.quantity', 'oi.unit_cost_price_e4', 'oi.tax_rate_bp'),
+      .select<OrderItemRow[]>('oi.order_id', 'oi.position', 'oi.sku', 'oi.description', 'oi.quantity', 'oi.unit_cost_price_e4', 'oi.tax_rate_bp'),
     'o.company_id',
   );
   if (lock) items.forShare();
   onStatement();
-  const itemsByOrder = new Map<number, Array<OrderItemRow & { position: number | string }>>();
-  for (const item of (await items) as Array<OrderItemRow & { position: number | string }>) {
-    const key = Number(item.order_id);
-    const list = itemsByOrder.get(key);
-    if (list) list.push(item);
-    else itemsByOrder.set(key, [item]);
-  }
+  const itemsByOrder = groupBy(await items, (item) => Number(item.order_id));
   return orderRows.map((r) => {
     const list = itemsByOrder.get(Number(r.id)) ?? [];
     if (list.length > 1) list.sort((a, b) => Number(a.position) - Number(b.position));
     return {
       id: Number(r.id),
       companyId: Number(r.company_id),
-      number: r.number as string,
-      status: r.status as string,
+      number: r.number,
+      status: r.status,
       onHold: Boolean(r.on_hold),
       hasErrors: Boolean(r.has_errors),
       createdAt: Number(r.created_at),
-      currency: r.currency as string,
+      currency: r.currency,
       shippingMinor: Number(r.shipping_minor),
       uniqueInvoice: Boolean(r.unique_invoice),
-      relatingTo: (r.relating_to as string | null) ?? null,
+      relatingTo: r.relating_to ?? null,
       items: list.map(toPricedItem),
     };
   });
@@ -129,20 +124,20 @@ export async function markOrdersInvoiced(
     const part = pairs;
     pairs = [];
     onStatement();
-    const changed = (await trx('orders')
+    const changed = await trx('orders')
       .whereIn(
         'id',
         part.map(([orderId]) => orderId),
       )
       .whereNull('invoice_id')
-      .update({ invoice_id: valueById(trx, part), updated_at: now })) as number;
+      .update({ invoice_id: valueById(trx, part), updated_at: now });
     return changed === part.length;
   };
   for (const inv of invoices) {
     if (inv.orderIds.length >= CASE_PAIRS) {
       for (const part of chunk(inv.orderIds, batchSizeFor(trx, 1))) {
         onStatement();
-        const changed = (await trx('orders').whereIn('id', part).whereNull('invoice_id').update({ invoice_id: inv.invoiceId, updated_at: now })) as number;
+        const changed = await trx('orders').whereIn('id', part).whereNull('invoice_id').update({ invoice_id: inv.invoiceId, updated_at: now });
         if (changed !== part.length) return false;
       }
       continue;

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import { idsAreDerivable, insertReturningIds, valueById } from './bulk-insert.js';
 import { retryOnConflict } from './connect.js';
+import { isoOrNull, readPage, type DbRow } from './read-rows.js';
 
 export interface RunStart {
   companyId: number;
@@ -31,7 +32,7 @@ export async function startRuns(db: Knex, runs: readonly RunStart[], now: number
   if (await idsAreDerivable(db)) return insertReturningIds(db, 'runs', RUN_COLUMNS, rows);
   const ids: number[] = [];
   for (const row of rows) {
-    const [id] = (await db('runs').insert(Object.fromEntries(RUN_COLUMNS.map((c, i) => [c, row[i]])))) as number[];
+    const [id] = await db('runs').insert(Object.fromEntries(RUN_COLUMNS.map((c, i) => [c, row[i]])));
     ids.push(Number(id));
   }
   return ids;
@@ -92,35 +93,29 @@ export interface RunView {
   error: string | null;
 }
 
-type Row = Record<string, unknown>;
-const iso = (ms: unknown): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
-
 /** A company's runs, newest first. */
 export async function listRuns(db: Knex, q: { companyId: number; limit: number; offset: number }): Promise<{ items: RunView[]; count: number }> {
-  const base = db('runs as r').where('r.company_id', q.companyId);
-  const countRow = (await base.clone().count({ n: '*' }).first()) as { n: number | string } | undefined;
-  const rows = (await base
-    .clone()
-    .leftJoin('integrations as g', 'g.id', 'r.integration_id')
-    .leftJoin('users as u', 'u.id', 'r.user_id')
-    .select('r.*', 'g.type as integration_type', 'u.email as user_email')
-    .orderBy([
-      { column: 'r.started_at', order: 'desc' },
-      { column: 'r.id', order: 'desc' },
-    ])
-    .limit(q.limit)
-    .offset(q.offset)) as Row[];
+  const { rows, count } = await readPage(db('runs as r').where('r.company_id', q.companyId), q, (runs) =>
+    runs
+      .leftJoin('integrations as g', 'g.id', 'r.integration_id')
+      .leftJoin('users as u', 'u.id', 'r.user_id')
+      .orderBy([
+        { column: 'r.started_at', order: 'desc' },
+        { column: 'r.id', order: 'desc' },
+      ])
+      .select<DbRow[]>('r.*', 'g.type as integration_type', 'u.email as user_email'),
+  );
   return {
-    count: Number(countRow?.n ?? 0),
+    count,
     items: rows.map((r) => ({
       id: Number(r.id),
       mode: r.mode as string,
       integration: (r.integration_type as string | null) ?? null,
       user: (r.user_email as string | null) ?? null,
       status: r.status as string,
-      asOf: iso(r.as_of)!,
-      startedAt: iso(r.started_at)!,
-      finishedAt: iso(r.finished_at),
+      asOf: isoOrNull(r.as_of)!,
+      startedAt: isoOrNull(r.started_at)!,
+      finishedAt: isoOrNull(r.finished_at),
       report: r.report ? (JSON.parse(r.report as string) as unknown) : null,
       error: (r.error as string | null) ?? null,
     })),

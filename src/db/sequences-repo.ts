@@ -8,6 +8,19 @@ import { AppError } from '../domain/errors.js';
 import { defaultCreditNotePrefix, defaultSequencePrefix, DEFAULT_SEQUENCE_PADDING } from '../domain/invoice-number.js';
 import { dialectOf } from './connect.js';
 
+/** A `sequences` row as the database returns it (numbers may come back as strings from MySQL) */
+export interface SequenceRow {
+  owner_company_id: number | string;
+  prefix: string;
+  padding: number | string;
+  next_value: number | string;
+  issued: number | string;
+  /** null: the default (the owner's code + "-CN-") */
+  credit_note_prefix: string | null;
+  credit_note_next: number | string;
+  credit_notes_issued: number | string;
+}
+
 export interface SequenceFormat {
   prefix: string;
   padding: number;
@@ -55,30 +68,30 @@ export async function takeNumbers(
   onStatement: () => void = () => undefined,
 ): Promise<SequenceFormat & { first: number }> {
   let formats = frozenFormats.get(db);
-  if (!formats) frozenFormats.set(db, (formats = new Map()));
+  if (!formats) frozenFormats.set(db, (formats = new Map<number, SequenceFormat>()));
   const known = formats.get(ownerId);
   if (known) {
     onStatement();
     // One statement: the increment returns the new value (MySQL through LAST_INSERT_ID, SQLite RETURNING)
     if (dialectOf(trx) === 'mysql') {
-      const [result] = (await trx.raw(
+      // mysql2 answers [the statement's result, its fields]: only the first is read
+      const [result] = await trx.raw<Array<{ insertId: number; affectedRows: number }>>(
         'UPDATE sequences SET next_value = LAST_INSERT_ID(next_value + ?), issued = issued + ?, updated_at = ? WHERE owner_company_id = ?',
         [count, count, now, ownerId],
-      )) as [{ insertId: number; affectedRows: number }];
-      if (result.affectedRows !== 1) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
+      );
+      if (result?.affectedRows !== 1) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
       return { first: Number(result.insertId) - count, ...known };
     }
-    const rows = (await trx.raw(
+    const rows = await trx.raw<Array<Pick<SequenceRow, 'next_value'>>>(
       'UPDATE sequences SET next_value = next_value + ?, issued = issued + ?, updated_at = ? WHERE owner_company_id = ? RETURNING next_value',
       [count, count, now, ownerId],
-    )) as Array<{ next_value: number }>;
+    );
     if (rows.length !== 1) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
     return { first: Number(rows[0]!.next_value) - count, ...known };
   }
   const seqQuery = trx('sequences').where('owner_company_id', ownerId);
   onStatement();
-  const seq = (await (dialectOf(trx) === 'mysql' ? seqQuery.forUpdate().first() : seqQuery.first())) as
-    { prefix: string; padding: number; next_value: number | string; issued: number | string } | undefined;
+  const seq = await (dialectOf(trx) === 'mysql' ? seqQuery.forUpdate() : seqQuery).first<SequenceRow | undefined>();
   if (!seq) throw new AppError('INTERNAL', `sequence ${ownerId} vanished`);
   const first = Number(seq.next_value);
   onStatement();
@@ -94,19 +107,16 @@ export async function takeNumbers(
 
 /** The next numbers the owner's sequence would give, without taking them (a dry run); the defaults if it has none yet. */
 export async function peekSequence(db: Knex, owner: { id: number; code: string }): Promise<SequenceFormat & { next: number }> {
-  const seq = (await db('sequences').where('owner_company_id', owner.id).first('prefix', 'padding', 'next_value')) as
-    { prefix: string; padding: number | string; next_value: number | string } | undefined;
+  const seq = await db('sequences')
+    .where('owner_company_id', owner.id)
+    .first<Pick<SequenceRow, 'prefix' | 'padding' | 'next_value'> | undefined>('prefix', 'padding', 'next_value');
   return seq
     ? { prefix: seq.prefix, padding: Number(seq.padding), next: Number(seq.next_value) }
     : { prefix: defaultSequencePrefix(owner.code), padding: DEFAULT_SEQUENCE_PADDING, next: 1 };
 }
 
-interface CreditNoteCounter {
-  prefix: string | null;
-  padding: number | string;
-  credit_note_next: number | string;
-  credit_notes_issued: number | string;
-}
+/** The credit-note counter's columns (its prefix read `as prefix`) */
+type CreditNoteCounter = Pick<SequenceRow, 'padding' | 'credit_note_next' | 'credit_notes_issued'> & { prefix: string | null };
 
 const creditNoteFormat = (owner: { code: string }, row: CreditNoteCounter) => ({
   prefix: row.prefix ?? defaultCreditNotePrefix(owner.code),
@@ -124,12 +134,12 @@ export async function takeCreditNoteNumber(
   now: number,
 ): Promise<SequenceFormat & { value: number }> {
   const query = trx('sequences').where('owner_company_id', owner.id);
-  const row = (await (dialectOf(trx) === 'mysql' ? query.forUpdate() : query).first(
+  const row = await (dialectOf(trx) === 'mysql' ? query.forUpdate() : query).first<CreditNoteCounter | undefined>(
     'credit_note_prefix as prefix',
     'padding',
     'credit_note_next',
     'credit_notes_issued',
-  )) as CreditNoteCounter | undefined;
+  );
   if (!row) throw new AppError('INTERNAL', `sequence of ${owner.code} vanished`);
   const format = creditNoteFormat(owner, row);
   await trx('sequences')
@@ -140,9 +150,9 @@ export async function takeCreditNoteNumber(
 
 /** The number the owner's next credit note would take (a dry run). */
 export async function peekCreditNoteNumber(db: Knex | Knex.Transaction, owner: { id: number; code: string }): Promise<SequenceFormat & { value: number }> {
-  const row = (await db('sequences')
+  const row = await db('sequences')
     .where('owner_company_id', owner.id)
-    .first('credit_note_prefix as prefix', 'padding', 'credit_note_next', 'credit_notes_issued')) as CreditNoteCounter | undefined;
+    .first<CreditNoteCounter | undefined>('credit_note_prefix as prefix', 'padding', 'credit_note_next', 'credit_notes_issued');
   const format = row ? creditNoteFormat(owner, row) : { prefix: defaultCreditNotePrefix(owner.code), padding: DEFAULT_SEQUENCE_PADDING, next: 1 };
   return { prefix: format.prefix, padding: format.padding, value: format.next };
 }

@@ -22,6 +22,7 @@ import { buildInvoiceDrafts, type EligibleOrder, type InvoiceDraft } from '../do
 import type { RunParties } from '../domain/company.js';
 import { addDays, emptySkipCounts, localDate, skipReason, type EligibilityRules, type SkipCounts } from '../domain/eligibility.js';
 import { AppError } from '../domain/errors.js';
+import { groupBy } from '../domain/group-by.js';
 import { formatInvoiceNumber } from '../domain/invoice-number.js';
 import { snapshotOf } from '../domain/invoice-snapshot.js';
 import { formatAmount } from '../domain/money.js';
@@ -90,17 +91,6 @@ export function summariseDraft(draft: InvoiceDraft, number: string, id: number |
   };
 }
 
-/** The open orders of each company, grouped by company id. */
-export function groupByCompany(orders: readonly OpenOrder[]): Map<number, OpenOrder[]> {
-  const out = new Map<number, OpenOrder[]>();
-  for (const o of orders) {
-    const list = out.get(o.companyId);
-    if (list) list.push(o);
-    else out.set(o.companyId, [o]);
-  }
-  return out;
-}
-
 const noRows = (): InvoiceRows => ({ invoices: [], lines: [], taxGroups: [], orders: [] });
 
 /** Checks that a batch's members are distinct companies sharing one sequence owner; returns that owner. */
@@ -140,7 +130,7 @@ export async function invoiceCompanies(db: Knex, o: InvoiceBatchOptions): Promis
     // 1. Concurrent runs of these companies wait here, then find nothing left
     const companyIds = o.members.map((m) => m.parties.buyer.id);
     await lockCompaniesForInvoicing(trx, companyIds, count);
-    const openByCompany = groupByCompany(await selectOpenOrders(trx, companyIds, o.asOf, lockReads, count));
+    const openByCompany = groupBy(await selectOpenOrders(trx, companyIds, o.asOf, lockReads, count), (order) => order.companyId);
 
     // 2. Eligible orders → invoice drafts
     const perMember = o.members.map((m) => {

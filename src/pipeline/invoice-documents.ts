@@ -14,18 +14,9 @@ import {
   type InvoiceTaxGroupRow,
 } from '../db/invoice-rows.js';
 import { AppError } from '../domain/errors.js';
+import { groupBy } from '../domain/group-by.js';
 import type { BillingDocument, InvoiceLogo, InvoiceOrder } from '../domain/invoice-document.js';
 import { formatAmount, formatTaxRate, formatUnitPrice } from '../domain/money.js';
-
-function groupBy<T>(items: readonly T[], key: (item: T) => number): Map<number, T[]> {
-  const out = new Map<number, T[]>();
-  for (const item of items) {
-    const list = out.get(key(item));
-    if (list) list.push(item);
-    else out.set(key(item), [item]);
-  }
-  return out;
-}
 
 /** The invoice's orders with their lines, in position order (lines of one order are consecutive). */
 function ordersOf(lines: readonly InvoiceLineRow[], orderInfo: Map<number, InvoiceRows['orders'][number]>): InvoiceOrder[] {
