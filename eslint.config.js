@@ -30,4 +30,6 @@ export default tseslint.config(
     files: ['bin/**/*.js', 'eslint.config.js', 'src/admin/web/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  // The command's entry script runs under Node (the TypeScript sources get Node's globals from @types/node)
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

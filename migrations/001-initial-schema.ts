@@ -12,7 +12,8 @@ import type { Knex } from 'knex';
 
 /** MySQL/MariaDB: full Unicode (utf8mb4) and binary collation, so keys compare as they do on SQLite. */
 function utf8(knex: Knex, t: Knex.CreateTableBuilder): void {
-  const client = String(knex.client.config.client);
+  // knex types its client as any
+  const client = String((knex.client as { config: { client: unknown } }).config.client);
   if (client !== 'mysql2' && client !== 'mysql') return;
   t.charset('utf8mb4');
   t.collate('utf8mb4_bin');

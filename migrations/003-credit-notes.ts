@@ -12,7 +12,8 @@
  */
 import type { Knex } from 'knex';
 
-const isSqlite = (knex: Knex) => !['mysql', 'mysql2'].includes(String(knex.client.config.client));
+// knex types its client as any
+const isSqlite = (knex: Knex) => !['mysql', 'mysql2'].includes(String((knex.client as { config: { client: unknown } }).config.client));
 
 /**
  * A nullable column referencing another table. knex adds a foreign key on SQLite by rebuilding the table,

@@ -25,7 +25,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
-  getMigrations: async () => [...migrations],
+  getMigrations: () => Promise.resolve([...migrations]),
   getMigrationName: ([name]) => name,
-  getMigration: async ([, migration]) => migration,
+  getMigration: ([, migration]) => Promise.resolve(migration),
 };

@@ -78,9 +78,8 @@ interface SmtpErrorFields {
 }
 
 function fieldsOf(error: unknown): SmtpErrorFields {
-  const none = { code: undefined, responseCode: undefined, response: undefined, command: undefined, timeoutType: undefined };
-  if (typeof error !== 'object' || error === null) return { ...none, message: String(error) };
-  const e = error as Record<string, unknown>;
+  // Anything may be thrown: what is not an object has none of these fields
+  const e: Record<string, unknown> = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return {
     code: text(e.code),

@@ -21,9 +21,10 @@ export interface AppContext {
   db(): Promise<Knex>;
   /**
    * What a run needs: the database, the clock and the outbox. With `shareSessions` (the scheduler), SFTP
-   * sessions are shared between runs until `closeSessions()` (or `close()`).
+   * sessions are shared between runs until `closeSessions()` (or `close()`), a function of its own that can
+   * be handed on (the scheduler's tick calls it).
    */
-  runDeps(options?: { shareSessions?: boolean }): Promise<RunDeps & { closeSessions(): Promise<void> }>;
+  runDeps(options?: { shareSessions?: boolean }): Promise<RunDeps & { closeSessions: () => Promise<void> }>;
   /** Structured logs (pino, JSON lines) on standard error */
   logger(): Logger;
   /** The invoice artefacts, rendered exactly as deliveries render them */

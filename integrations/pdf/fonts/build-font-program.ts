@@ -39,7 +39,9 @@ export function buildFontProgram(slot: FontSlot, used: Map<number, number>): Pro
   let program = cache.get(key);
   if (program === undefined) {
     if (cache.size >= PROGRAM_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    program = slot.stableIds ? buildTrueType(slot, entries, key) : buildCff(slot, entries, key);
+    // Built at once, like buildCff up to its first await; a font that fails to parse rejects the promise
+    // (and so leaves the cache) rather than throwing here
+    program = slot.stableIds ? new Promise<FontProgram>((resolve) => resolve(buildTrueType(slot, entries, key))) : buildCff(slot, entries, key);
     cache.set(key, program);
     program.catch(() => cache.delete(key));
   }
@@ -62,7 +64,7 @@ function withBaseCharset(slot: FontSlot, used: Map<number, number>): Map<number,
   return all;
 }
 
-async function buildTrueType(slot: FontSlot, entries: [number, number][], key: string): Promise<FontProgram> {
+function buildTrueType(slot: FontSlot, entries: [number, number][], key: string): FontProgram {
   let parsed = trueTypePrograms.get(slot);
   if (parsed === undefined) {
     parsed = parseTrueType(slot.font.file, slot.font.directoryOffset);

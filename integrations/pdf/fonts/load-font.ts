@@ -83,10 +83,13 @@ interface FontCollection {
   fonts: Font[];
 }
 
+/** fontkit's types promise a Font, but a collection file (.ttc) gives its faces */
+const parseFontFile = (file: Uint8Array): Font | FontCollection => fontkit.create(file);
+
 function openFace(file: Uint8Array, faceIndex: number, filePath: string): Font {
   let opened: Font | FontCollection;
   try {
-    opened = fontkit.create(file) as Font | FontCollection;
+    opened = parseFontFile(file);
   } catch (cause) {
     throw new AppError('INPUT', `PDF font file ${filePath} is not a TrueType/OpenType font`, { cause });
   }

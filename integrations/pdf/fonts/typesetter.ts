@@ -70,7 +70,7 @@ export class Typesetter {
     }));
     const fallbackSlots = this.slots.slice(2);
     this.chains = { regular: [this.slots[0]!, ...fallbackSlots], bold: [this.slots[1]!, ...fallbackSlots] };
-    this.ascii = { regular: new Array(128), bold: new Array(128) };
+    this.ascii = { regular: new Array<ResolvedChar | null | undefined>(128), bold: new Array<ResolvedChar | null | undefined>(128) };
     this.others = { regular: new Map(), bold: new Map() };
     this.shapes = { regular: new Map(), bold: new Map() };
   }
@@ -191,6 +191,7 @@ export function placeholderLetter(slotIndex: number): string {
 /** NFC, and control characters (tabs, newlines) as spaces: every character drawn must be visible text. */
 export function prepareText(text: string): string {
   if (/^[\x20-\x7e]*$/.test(text)) return text;
+  // eslint-disable-next-line no-control-regex -- control characters are what it replaces
   return text.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 }
 
