@@ -103,7 +103,7 @@ export async function runEngineBench(): Promise<Record<string, number>> {
     out.singleCompanyRunsInvoicesPerSecond = round((results.reduce((s, r) => s + r.invoices.length, 0) / ms) * 1000);
 
     // The peer: bare counter-row transactions on the same 20 sequence rows, same concurrency
-    const owners = (await db('sequences').select('owner_company_id')) as Array<{ owner_company_id: number }>;
+    const owners = await db('sequences').select<Array<{ owner_company_id: number }>>('owner_company_id');
     const peerCount = 5000;
     const peerStarted = performance.now();
     await Promise.all(

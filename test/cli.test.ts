@@ -62,7 +62,7 @@ describe('the oms-invoicing binary', () => {
     for (const args of commands) {
       const r = await spawnCli(args, env);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      expect(() => JSON.parse(r.stdout), args.join(' ')).not.toThrow();
+      expect(() => JSON.parse(r.stdout) as unknown, args.join(' ')).not.toThrow();
     }
     const bad = await spawnCli(['run', '--company', 'NOPE', '--as', 'ann@supplier-a.example', '--json'], env);
     expect(bad.code).toBe(2);

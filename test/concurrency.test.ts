@@ -1,11 +1,12 @@
 /**
  * Gap-free numbering under concurrency and crashes, with real processes running the real binary.
  */
-import mysql from 'mysql2/promise';
+import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseJsonOutput, spawnCli, startCli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type Json } from './support/fixtures.js';
+import { holdSequenceRows, killAtSequenceLock, SEQUENCE_LOCK, waitForStatement } from './support/sequence-lock.js';
 
 interface RunJson {
   invoices: Array<{ number: string; currency: string; orders: string[]; total: string }>;
@@ -31,6 +32,35 @@ function expectContiguous(numbers: string[], prefix: string): void {
   expect(values).toEqual(values.map((_, i) => i + 1));
 }
 
+/** `run --company C` as Ann, SUPA's user, in JSON */
+const runArgs = (company: string, ...more: string[]) => ['run', '--company', company, '--as', 'ann@supa.example', ...more, '--json'];
+
+/** Loads these companies (SUPA and RETB by default) with Ann, the product and the orders. */
+async function loadCompanies(env: Record<string, string>, orders: Json[], companies: Json[] = [supplier('SUPA'), dropship('RETB', 'SUPA')]): Promise<void> {
+  const load = await spawnCli(
+    ['load', writeJson({ companies, users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }], products: [product()], orders })],
+    env,
+  );
+  expect(load.code, load.stderr).toBe(0);
+}
+
+/** SUPA's sequence, made before any run (so that the tests can hold its row locked). */
+async function createSequence(db: Knex): Promise<void> {
+  const supa = await db('companies').where('code', 'SUPA').first<{ id: number }>('id');
+  await db('sequences').insert({ owner_company_id: supa.id, prefix: 'SUPA-', padding: 6, next_value: 1, issued: 0, created_at: 0, updated_at: 0 });
+}
+
+/** How many rows the query matches */
+const countOf = async (query: Knex.QueryBuilder): Promise<number> => Number((await query.count({ n: '*' }).first<{ n: number | string }>()).n);
+
+const invoiceNumbers = async (db: Knex): Promise<string[]> => (await db('invoices').select<Array<{ number: string }>>('number')).map((r) => r.number);
+
+/** SUPA's counter: [next value, numbers issued] */
+async function counter(db: Knex): Promise<[number, number]> {
+  const seq = await db('sequences').first<{ next_value: number | string; issued: number | string }>('next_value', 'issued');
+  return [Number(seq.next_value), Number(seq.issued)];
+}
+
 let t: TestDatabase | undefined;
 afterEach(async () => {
   await t?.destroy();
@@ -41,23 +71,11 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
   it('8 processes running one company at once make exactly the invoices one run would', async () => {
     t = await createTestDatabase(kind);
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
-    const load = await spawnCli(
-      [
-        'load',
-        writeJson({
-          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
-          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
-          products: [product()],
-          orders: companyOrders('RETB', 400, 50),
-        }),
-      ],
-      env,
-    );
-    expect(load.code, load.stderr).toBe(0);
-    const preview = parseJsonOutput<RunJson>(await spawnCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--dry-run', '--json'], env));
+    await loadCompanies(env, companyOrders('RETB', 400, 50));
+    const preview = parseJsonOutput<RunJson>(await spawnCli(runArgs('RETB', '--dry-run'), env));
     expect(preview.invoices.length).toBeGreaterThan(3);
 
-    const results = await Promise.all(Array.from({ length: 8 }, () => spawnCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env)));
+    const results = await Promise.all(Array.from({ length: 8 }, () => spawnCli(runArgs('RETB'), env)));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const reports = results.map((r) => parseJsonOutput<RunJson>(r));
     // one run did all the work; the others found nothing left (never two halves)
@@ -65,10 +83,9 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
     expect(working).toHaveLength(1);
     expect(working[0]!.invoices).toEqual(preview.invoices);
 
-    const invoiced = await t.db('orders').whereNotNull('invoice_id').count({ n: '*' }).first();
     const eligible = preview.invoices.reduce((s, i) => s + i.orders.length, 0);
-    expect(Number((invoiced as { n: number }).n)).toBe(eligible);
-    const numbers = (await t.db('invoices').select('number')).map((r: { number: string }) => r.number);
+    expect(await countOf(t.db('orders').whereNotNull('invoice_id'))).toBe(eligible);
+    const numbers = await invoiceNumbers(t.db);
     expectContiguous(numbers, 'SUPA-');
     expect(numbers).toHaveLength(preview.invoices.length);
   });
@@ -77,27 +94,18 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
     t = await createTestDatabase(kind);
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const codes = Array.from({ length: 8 }, (_, i) => `RET${i}`);
-    const load = await spawnCli(
-      [
-        'load',
-        writeJson({
-          companies: [supplier('SUPA'), ...codes.map((c) => dropship(c, 'SUPA'))],
-          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
-          products: [product()],
-          orders: codes.flatMap((c) => companyOrders(c, 60, 7)),
-        }),
-      ],
+    await loadCompanies(
       env,
+      codes.flatMap((c) => companyOrders(c, 60, 7)),
+      [supplier('SUPA'), ...codes.map((c) => dropship(c, 'SUPA'))],
     );
-    expect(load.code, load.stderr).toBe(0);
-    const results = await Promise.all(codes.map((c) => spawnCli(['run', '--company', c, '--as', 'ann@supa.example', '--json'], env)));
+    const results = await Promise.all(codes.map((c) => spawnCli(runArgs(c), env)));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const issued = results.flatMap((r) => parseJsonOutput<RunJson>(r).invoices.map((i) => i.number));
     expectContiguous(issued, 'SUPA-');
-    const stored = (await t.db('invoices').select('number')).map((r: { number: string }) => r.number).sort();
+    const stored = (await invoiceNumbers(t.db)).sort();
     expect(stored).toEqual([...issued].sort());
-    const seq = await t.db('sequences').first('next_value', 'issued');
-    expect([Number(seq.next_value), Number(seq.issued)]).toEqual([issued.length + 1, issued.length]);
+    expect(await counter(t.db)).toEqual([issued.length + 1, issued.length]);
   });
 });
 
@@ -105,64 +113,19 @@ describe('a run killed inside its transaction', () => {
   it('on MariaDB consumes no number and marks no order; the next run takes the next number', async () => {
     t = await createTestDatabase('mariadb');
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
-    const load = await spawnCli(
-      [
-        'load',
-        writeJson({
-          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
-          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
-          products: [product()],
-          orders: companyOrders('RETB', 50),
-        }),
-      ],
-      env,
-    );
-    expect(load.code, load.stderr).toBe(0);
-    await t.db('sequences').insert({
-      owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
-      prefix: 'SUPA-',
-      padding: 6,
-      next_value: 1,
-      issued: 0,
-      created_at: 0,
-      updated_at: 0,
-    });
+    await loadCompanies(env, companyOrders('RETB', 50));
+    await createSequence(t.db);
 
-    // Hold the sequence row so the run stops inside its transaction, having locked the company and
-    // read the orders, waiting for its numbers: then kill it there.
-    const conn = await mysql.createConnection(t.url);
-    await conn.query('START TRANSACTION');
-    await conn.query('SELECT * FROM sequences FOR UPDATE');
-    const { child, done } = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      // (not this query itself, whose text holds the pattern too)
-      const [rows] = await conn.query(
-        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%' AND ID <> CONNECTION_ID()",
-      );
-      if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
-      if (Date.now() > deadline) {
-        const [list] = await conn.query('SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE INFO IS NOT NULL AND ID <> CONNECTION_ID()');
-        child.kill('SIGKILL');
-        await conn.end();
-        throw new Error(
-          `the run never reached the sequence lock: ${JSON.stringify(list)} ${(await Promise.race([done, Promise.resolve(null)]))?.stderr ?? ''}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    child.kill('SIGKILL');
-    const killed = await done;
+    // The run stops inside its transaction, having locked the company and read the orders, waiting for
+    // its numbers: it is killed there
+    const killed = await killAtSequenceLock(t.url, runArgs('RETB'), env);
     expect(killed.code).toBe(137);
-    await conn.query('ROLLBACK');
-    await conn.end();
 
-    const seq = await t.db('sequences').first('next_value', 'issued');
-    expect([Number(seq.next_value), Number(seq.issued)]).toEqual([1, 0]);
+    expect(await counter(t.db)).toEqual([1, 0]);
     expect(await t.db('invoices').count({ n: '*' }).first()).toMatchObject({ n: 0 });
     expect(await t.db('orders').whereNotNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
 
-    const again = await spawnCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
+    const again = await spawnCli(runArgs('RETB'), env);
     expect(again.code, again.stderr).toBe(0);
     const numbers = parseJsonOutput<RunJson>(again).invoices.map((i) => i.number);
     expect(numbers[0]).toBe('SUPA-000001');
@@ -172,35 +135,21 @@ describe('a run killed inside its transaction', () => {
   it('on SQLite, killed at any moment, leaves either the whole run or nothing', async () => {
     t = await createTestDatabase('sqlite');
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
-    const load = await spawnCli(
-      [
-        'load',
-        writeJson({
-          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
-          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
-          products: [product()],
-          orders: companyOrders('RETB', 3000),
-        }),
-      ],
-      env,
-    );
-    expect(load.code, load.stderr).toBe(0);
-    const { child, done } = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
+    await loadCompanies(env, companyOrders('RETB', 3000));
+    const { child, done } = startCli(runArgs('RETB'), env);
     // The process spends most of its life starting up and in the transaction; kill it part-way
     await new Promise((r) => setTimeout(r, 900));
     child.kill('SIGKILL');
     await done;
-    const issued = Number(((await t.db('sequences').first('issued')) as { issued: number } | undefined)?.issued ?? 0);
-    const invoices = Number(((await t.db('invoices').count({ n: '*' }).first()) as { n: number }).n);
-    const marked = Number(((await t.db('orders').whereNotNull('invoice_id').count({ n: '*' }).first()) as { n: number }).n);
+    const issued = Number((await t.db('sequences').first<{ issued: number } | undefined>('issued'))?.issued ?? 0);
+    const invoices = await countOf(t.db('invoices'));
+    const marked = await countOf(t.db('orders').whereNotNull('invoice_id'));
     expect(invoices).toBe(issued);
     if (invoices === 0) expect(marked).toBe(0);
-    const again = await spawnCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
+    const again = await spawnCli(runArgs('RETB'), env);
     expect(again.code, again.stderr).toBe(0);
-    const numbers = (await t.db('invoices').select('number')).map((r: { number: string }) => r.number);
-    expectContiguous(numbers, 'SUPA-');
-    const left = await t.db('orders').whereNull('invoice_id').where('on_hold', false).count({ n: '*' }).first();
-    expect(Number((left as { n: number }).n)).toBe(0);
+    expectContiguous(await invoiceNumbers(t.db), 'SUPA-');
+    expect(await countOf(t.db('orders').whereNull('invoice_id').where('on_hold', false))).toBe(0);
   });
 });
 
@@ -209,54 +158,19 @@ describe('a load changing an order while a run invoices it (MariaDB)', () => {
     t = await createTestDatabase('mariadb');
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     const orders = companyOrders('RETB', 20).map((o) => ({ ...(o as Record<string, Json>), onHold: false }));
-    const load = await spawnCli(
-      [
-        'load',
-        writeJson({
-          companies: [supplier('SUPA'), dropship('RETB', 'SUPA')],
-          users: [{ email: 'ann@supa.example', name: 'Ann', primaryCompany: 'SUPA' }],
-          products: [product()],
-          orders,
-        }),
-      ],
-      env,
-    );
-    expect(load.code, load.stderr).toBe(0);
-    await t.db('sequences').insert({
-      owner_company_id: (await t.db('companies').where('code', 'SUPA').first('id')).id,
-      prefix: 'SUPA-',
-      padding: 6,
-      next_value: 1,
-      issued: 0,
-      created_at: 0,
-      updated_at: 0,
-    });
-    const before = await t.db('orders').where('number', 'RETB-3').first('shipping_minor');
+    await loadCompanies(env, orders);
+    await createSequence(t.db);
+    const before: unknown = await t.db('orders').where('number', 'RETB-3').first('shipping_minor');
 
     // The run stops inside its transaction (orders locked and read), waiting for the sequence row
-    const conn = await mysql.createConnection(t.url);
-    await conn.query('START TRANSACTION');
-    await conn.query('SELECT * FROM sequences FOR UPDATE');
-    const waitFor = async (pattern: string, what: string) => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        // (not this query itself, whose text holds the pattern too)
-        const [rows] = await conn.query('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()', [pattern]);
-        if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) return;
-        if (Date.now() > deadline) {
-          await conn.end(); // releases the sequence row, so that the database can be dropped
-          throw new Error(`${what} never started waiting`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    const run = startCli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json'], env);
+    const conn = await holdSequenceRows(t.url);
+    const run = startCli(runArgs('RETB'), env);
     let change: ReturnType<typeof startCli> | undefined;
     try {
-      await waitFor('%from `sequences`%for update%', 'the run');
+      await waitForStatement(conn, SEQUENCE_LOCK, 'the run');
       // A load changing one of those orders must wait for the run (it locks the company first)
       change = startCli(['load', writeJson({ orders: [{ ...(orders[3] as Record<string, Json>), shippingCost: '99.99' }] })], env);
-      await waitFor('%from `companies` where `id` in (%for update%', 'the load');
+      await waitForStatement(conn, '%from `companies` where `id` in (%for update%', 'the load');
     } catch (error) {
       run.child.kill('SIGKILL');
       change?.child.kill('SIGKILL');

@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateXmlDocuments } from './integrations/einvoice-validator.js';
 import { filenameOf, leafParts, parseMime } from './integrations/parse-mime.js';
 import { pdfText, requirePoppler } from './pdf/poppler.js';
-import { parseJsonOutput, runCli, spawnCli, startCli, type CliResult } from './support/cli.js';
+import { parseJsonOutput, runCli, spawnCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc, type Json } from './support/fixtures.js';
+import { killAtSequenceLock } from './support/sequence-lock.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 import { startSshd, type TestSshd } from './support/sshd.js';
 
@@ -100,10 +100,9 @@ async function invoiced(kind: 'sqlite' | 'mariadb', extra: Parameters<typeof dat
     return { r, note: r.code === 0 || r.code === 1 ? parseJsonOutput<CreditNoteJson>(r) : null };
   };
   const counter = async () => {
-    const row = (await t!.db('sequences').first('credit_note_next', 'credit_notes_issued')) as {
-      credit_note_next: number | string;
-      credit_notes_issued: number | string;
-    };
+    const row = await t!
+      .db('sequences')
+      .first<{ credit_note_next: number | string; credit_notes_issued: number | string }>('credit_note_next', 'credit_notes_issued');
     return [Number(row.credit_note_next), Number(row.credit_notes_issued)];
   };
   return { env: cliEnv, cli, show, credit, counter };
@@ -345,31 +344,10 @@ describe('concurrent and killed credit notes on MariaDB', () => {
 
   it('a credit note killed inside its transaction consumes no number and credits nothing; the next takes the first number', async () => {
     const h = await invoiced('mariadb');
-    // Hold the sequence row so the credit note stops inside its transaction (company and invoice locked,
-    // its lines read), waiting for its number: then kill it there
-    const conn = await mysql.createConnection(t!.url);
-    await conn.query('START TRANSACTION');
-    await conn.query('SELECT * FROM sequences FOR UPDATE');
-    const { child, done } = startCli(['credit-notes', 'create', '--invoice', 'SUPA-000001', '--reason', 'killed', '--json'], h.env);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const [rows] = await conn.query(
-        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%from `sequences`%for update%' AND ID <> CONNECTION_ID()",
-      );
-      if (Number((rows as Array<{ n: number }>)[0]!.n) > 0) break;
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        await conn.end();
-        throw new Error(
-          `the credit note never reached the sequence lock: ${(await Promise.race([done, Promise.resolve(null as CliResult | null)]))?.stderr ?? ''}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    child.kill('SIGKILL');
-    expect((await done).code).toBe(137);
-    await conn.query('ROLLBACK');
-    await conn.end();
+    // The credit note stops inside its transaction (company and invoice locked, its lines read), waiting
+    // for its number: it is killed there
+    const killed = await killAtSequenceLock(t!.url, ['credit-notes', 'create', '--invoice', 'SUPA-000001', '--reason', 'killed', '--json'], h.env);
+    expect(killed.code).toBe(137);
     expect(await h.counter()).toEqual([1, 0]);
     expect(await h.show()).toMatchObject({ status: 'issued', credited: '0.00', creditNotes: [] });
     const { r, note } = await h.credit('--reason', 'after the crash');

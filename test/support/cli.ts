@@ -2,7 +2,7 @@
  * Running the CLI from tests: in-process through `main` (fast, same code path as the binary), or as a
  * real process through bin/oms-invoicing.js (needs `npm run build` first; `npm test` does it).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/main.js';
@@ -61,7 +61,7 @@ export function parseJsonOutput<T>(r: CliResult): T {
 }
 
 /** Starts the real binary and returns the child, for tests that must kill it. */
-export function startCli(args: string[], env: Record<string, string>): { child: import('node:child_process').ChildProcess; done: Promise<CliResult> } {
+export function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [binPath, ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
@@ -69,8 +69,8 @@ export function startCli(args: string[], env: Record<string, string>): { child: 
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 137 : 3), stdout, stderr }));
   });
