@@ -48,10 +48,10 @@ async function statementsOf(db: Knex, fn: () => Promise<void>): Promise<string[]
 }
 
 async function readBack(db: Knex, prefix: string): Promise<unknown[][]> {
-  const rows = (await db('users')
+  const rows = await db('users')
     .where('email', 'like', `${prefix}%`)
     .orderBy('id')
-    .select(...COLUMNS)) as Array<Record<string, unknown>>;
+    .select<Array<Record<string, unknown>>>(...COLUMNS);
   return rows.map((r) => COLUMNS.map((c) => (c === 'created_at' || c === 'updated_at' ? Number(r[c]) : r[c])));
 }
 
@@ -92,12 +92,10 @@ describe.each(databaseKinds)('bulk inserts on %s', (kind) => {
       i % 3 === 0 ? null : i % 3 === 1,
     ]);
     await t.db.transaction((trx) => bulkInsert(trx, 'bulk_probe', ['id', 'text', 'amount', 'flag'], rows));
-    const back = (await t.db('bulk_probe').orderBy('id').select('id', 'text', 'amount', 'flag')) as Array<{
-      id: number;
-      text: string | null;
-      amount: number | string | null;
-      flag: number | boolean | null;
-    }>;
+    const back = await t
+      .db('bulk_probe')
+      .orderBy('id')
+      .select<Array<{ id: number; text: string | null; amount: number | string | null; flag: number | boolean | null }>>('id', 'text', 'amount', 'flag');
     expect(back.map((r) => [Number(r.id), r.text, r.amount === null ? null : Number(r.amount), r.flag === null ? null : Boolean(r.flag)])).toEqual(
       rows.map(([id, text, amount, flag]) => [id, text ?? null, amount, flag]),
     );

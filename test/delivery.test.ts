@@ -665,12 +665,12 @@ function stubOutbox(
 ): { outbox: ReturnType<typeof createOutbox>; warnings: string[] } {
   const warnings: string[] = [];
   const session: DeliverySession = { deliver, async close() {} };
-  const driver = { type: 'pdf-emailer', open: async () => session } as IntegrationDriver<never>;
+  const driver = { type: 'pdf-emailer', open: () => Promise.resolve(session) } as IntegrationDriver<never>;
   const outbox = createOutbox({
     db,
     clock: { now: options.now },
     drivers: { 'pdf-emailer': driver, 'xml-sftp': driver },
-    render: { pdf: async () => ({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
+    render: { pdf: () => Promise.resolve({ bytes: new Uint8Array(), missingCharacters: [] }), xml: () => '' },
     warn: (err, message) => warnings.push(`${message}: ${String(err)}`),
     policy: { maxAttempts: 6, backoffSeconds: options.backoffSeconds ?? 60, claimSeconds: options.claimSeconds ?? 300, concurrency: 8 },
   });
@@ -697,9 +697,9 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       // the integrations are switched on afterwards, with every invoice waiting for its company's
       await t.db('integrations').update({ enabled: true });
       const integrationOf = new Map(
-        ((await t.db('integrations').select('id', 'company_id')) as Array<{ id: number; company_id: number }>).map((g) => [Number(g.company_id), Number(g.id)]),
+        (await t.db('integrations').select<Array<{ id: number; company_id: number }>>('id', 'company_id')).map((g) => [Number(g.company_id), Number(g.id)]),
       );
-      const invoiceRows = (await t.db('invoices').orderBy('id').select('id', 'company_id')) as Array<{ id: number; company_id: number }>;
+      const invoiceRows = await t.db('invoices').orderBy('id').select<Array<{ id: number; company_id: number }>>('id', 'company_id');
       expect(invoiceRows).toHaveLength(count);
       for (let i = 0; i < invoiceRows.length; i += 100) {
         await t.db('deliveries').insert(
@@ -720,9 +720,9 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       let attempts = 0;
       const { outbox, warnings } = stubOutbox(
         t.db,
-        async () => {
+        () => {
           attempts += 1;
-          throw new DeliveryError('SMTP connection failed (ETIMEDOUT): no answer', true);
+          return Promise.reject(new DeliveryError('SMTP connection failed (ETIMEDOUT): no answer', true));
         },
         { now: () => (now += 1000), backoffSeconds: 1 },
       );
@@ -757,8 +757,8 @@ async function invoicesWithPendingEmail(t: TestDatabase, code: string, count = 1
   expect((await runCli(['load', writeJson(dataset([{ code, integrations: [emailIntegration({ enabled: false })] }], orders))], env, { at: AT })).code).toBe(0);
   expect((await runCli(['run', '--company', code, '--as', USER], env, { at: AT })).code).toBe(0);
   await t.db('integrations').update({ enabled: true });
-  const integration = Number(((await t.db('integrations').first('id')) as { id: number }).id);
-  const invoices = (await t.db('invoices').orderBy('id').select('id')) as Array<{ id: number }>;
+  const integration = Number((await t.db('integrations').first<{ id: number }>('id')).id);
+  const invoices = await t.db('invoices').orderBy('id').select<Array<{ id: number }>>('id');
   expect(invoices).toHaveLength(count);
   const deliveryIds: number[] = [];
   for (const invoice of invoices) {
@@ -783,9 +783,9 @@ describe('a run claiming its own deliveries on MariaDB', () => {
       let delivered = 0;
       const { outbox, warnings } = stubOutbox(
         t.db,
-        async () => {
+        () => {
           delivered += 1;
-          return { detail: '250 ok' };
+          return Promise.resolve({ detail: '250 ok' });
         },
         { now: () => AT },
       );
@@ -943,9 +943,9 @@ describe.each(databaseKinds)('a delivery that was sent but cannot be recorded on
       let now = AT;
       const { outbox, warnings } = stubOutbox(
         t.db,
-        async () => {
+        () => {
           sends += 1;
-          return { detail: `250 ok #${sends}` };
+          return Promise.resolve({ detail: `250 ok #${sends}` });
         },
         { now: () => now },
       );

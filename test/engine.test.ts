@@ -101,7 +101,15 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
     expect(report.invoices.map((i) => i.number)).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
     expect(await t.db('invoices').count({ n: '*' }).first()).toMatchObject({ n: 0 });
     expect(
-      Number((await t.db('sequences').join('companies', 'companies.id', 'sequences.owner_company_id').where('code', 'SUPA').first('next_value')).next_value),
+      Number(
+        (
+          await t
+            .db('sequences')
+            .join('companies', 'companies.id', 'sequences.owner_company_id')
+            .where('code', 'SUPA')
+            .first<{ next_value: number }>('next_value')
+        ).next_value,
+      ),
     ).toBe(1);
     expect(await t.db('orders').whereNotNull('invoice_id').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
@@ -129,14 +137,14 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
       .join('invoices as i', 'i.id', 'l.invoice_id')
       .where('i.number', 'SUPA-000002')
       .orderBy('l.position')
-      .select('l.*');
+      .select<Array<{ order_number: string; net_minor: number; shipping_minor: number | null; description: string }>>('l.*');
     expect(lines.map((l) => [l.order_number, Number(l.net_minor), l.shipping_minor === null ? null : Number(l.shipping_minor), l.description])).toEqual([
       ['B-1', 1999, 499, 'TS-WHT-M'],
       ['B-1', 1000, null, 'MUG'],
       ['B-2', 1000, 0, 'ZERO'],
       ['B-3', 102, 101, 'TS-WHT-M (for shop.example)'],
     ]);
-    const inv = await t.db('invoices').where('number', 'SUPA-000002').first();
+    const inv = await t.db('invoices').where('number', 'SUPA-000002').first<{ issue_date: string; due_date: string; mode: string }>();
     expect([inv.issue_date, inv.due_date, inv.mode]).toEqual(['2026-11-21', '2026-12-21', 'manual']);
   });
 
@@ -147,7 +155,11 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
     expect(report.invoices).toEqual([]);
     const human = await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example']);
     expect(human.stdout).toContain('nothing to invoice');
-    const seq = await t.db('sequences as s').join('companies as c', 'c.id', 's.owner_company_id').where('c.code', 'SUPA').first('s.next_value', 's.issued');
+    const seq = await t
+      .db('sequences as s')
+      .join('companies as c', 'c.id', 's.owner_company_id')
+      .where('c.code', 'SUPA')
+      .first<{ next_value: number; issued: number }>('s.next_value', 's.issued');
     expect([Number(seq.next_value), Number(seq.issued)]).toEqual([4, 3]);
   });
 
@@ -161,9 +173,9 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
     // 23:30 UTC on the 21st is already the 22nd in Tokyo
     const report = parseJsonOutput<RunJson>(await cli(['run', '--company', 'RETC', '--as', 'bob@retc.example', '--json'], Date.parse('2026-11-21T23:30:00Z')));
     expect(report.invoices.map((i) => [i.number, i.currency, i.net, i.tax, i.layout])).toEqual([['RETC-000001', 'JPY', '1000.00', '100.00', 'individual']]);
-    const inv = await t.db('invoices').where('number', 'RETC-000001').first();
+    const inv = await t.db('invoices').where('number', 'RETC-000001').first<{ issue_date: string; due_date: string; seller_id: number }>();
     expect([inv.issue_date, inv.due_date]).toEqual(['2026-11-22', '2026-12-06']);
-    const seller = await t.db('companies').where('id', inv.seller_id).first('code');
+    const seller = await t.db('companies').where('id', inv.seller_id).first<{ code: string }>('code');
     expect(seller.code).toBe('SUPA');
   });
 
@@ -223,7 +235,11 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   });
 
   it('issues numbers that are unique and contiguous per sequence', async () => {
-    const rows = await t.db('invoices as i').join('companies as c', 'c.id', 'i.sequence_owner_id').select('i.number', 'c.code').orderBy('i.id');
+    const rows = await t
+      .db('invoices as i')
+      .join('companies as c', 'c.id', 'i.sequence_owner_id')
+      .select<Array<{ number: string; code: string }>>('i.number', 'c.code')
+      .orderBy('i.id');
     const byOwner = new Map<string, string[]>();
     for (const r of rows) byOwner.set(r.code, [...(byOwner.get(r.code) ?? []), r.number]);
     expect(Object.fromEntries(byOwner)).toEqual({

@@ -160,7 +160,7 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     });
 
     it('stores tokens hashed, lists them without the secret, and never logs them', async () => {
-      const rows = (await t.db('api_tokens').select('token_sha256')) as Array<{ token_sha256: string }>;
+      const rows = await t.db('api_tokens').select<Array<{ token_sha256: string }>>('token_sha256');
       expect(rows).toHaveLength(4);
       // Requests are logged with the token's label
       await get(tokens.admin, '/orders?search=logged');
@@ -264,7 +264,7 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     });
 
     it('orders by createdAt (newest first by default) or number, ascending or descending', async () => {
-      const byDate = (dir: 1 | -1) => [...retbOrders].sort((a, b) => dir * String(a.createdAt).localeCompare(String(b.createdAt))).map((o) => o.number);
+      const byDate = (dir: 1 | -1) => [...retbOrders].sort((a, b) => dir * (a.createdAt as string).localeCompare(b.createdAt as string)).map((o) => o.number);
       const byNumber = retbOrders.map((o) => o.number);
       const all = (q: string) => get<Page<OrderJson>>(tokens.retb, `/orders?limit=1000${q}`).then(numbers);
       expect(await all('')).toEqual(byDate(-1));
@@ -437,7 +437,7 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
           enabled: true,
           emailTo: 'ap@retd.example',
           emailBcc: null,
-          state: expect.objectContaining({ schedule: 'weekly', nextRunAt: '2026-11-21T13:00:00.000Z' }),
+          state: expect.objectContaining({ schedule: 'weekly', nextRunAt: '2026-11-21T13:00:00.000Z' }) as unknown,
         }),
         expect.objectContaining({ type: 'xml-sftp', enabled: true, target: `file://${dropDir}`, includePdf: true }),
       ]);

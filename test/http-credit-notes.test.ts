@@ -123,7 +123,7 @@ describe.each(databaseKinds)('credit notes over HTTP on %s', (kind) => {
       total: '18.00',
     });
     expect(await t.db('invoices').where('number', 'SUPA-CN-000001').first('issued_by_user_id')).toMatchObject({
-      issued_by_user_id: (await t.db('users').where('email', USER).first('id')).id,
+      issued_by_user_id: (await t.db('users').where('email', USER).first<{ id: number }>('id')).id,
     });
 
     const list = await call(tokens.retb, 'GET', '/credit-notes');

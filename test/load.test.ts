@@ -165,7 +165,7 @@ describe.each(databaseKinds)('load on %s', (kind) => {
       );
       expect(list.items[0]!.relatingTo).toBe(names[i]);
       expect(list.items[0]!.items[0]!.description).toBe(`${names[i]} — ✓`);
-      const row = await t.db('companies').where('code', `UNI${i}`).first('name');
+      const row = await t.db('companies').where('code', `UNI${i}`).first<{ name: string }>('name');
       expect(row.name).toBe(names[i]);
     }
     // search finds non-ASCII text too

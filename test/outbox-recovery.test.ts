@@ -40,7 +40,7 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
       now: AT,
     });
     const number = result.invoices[0]!.number;
-    const status = async () => (await t.db('deliveries').first('status')).status as string;
+    const status = async () => (await t.db('deliveries').first<{ status: string }>('status')).status;
     expect(await status()).toBe('pending');
 
     // Within the window the run might still be alive: the worker leaves it alone

@@ -4,7 +4,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveryError } from '../../src/domain/errors.js';
 import type { BillingDocument } from '../../src/domain/invoice-document.js';
 import { deliverOnce, type DeliveryArtefacts } from '../../integrations/contract.js';
 import { buildUblDocument, buildUblInvoice, createXmlSftpDriver, openDropSession, type XmlSftpSettings } from '../../integrations/xml-sftp/index.js';
