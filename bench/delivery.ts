@@ -25,11 +25,11 @@ import { toNodemailerMessage } from '../integrations/pdf-emailer/to-nodemailer.j
 import { fingerprintHostKey } from '../integrations/xml-sftp/index.js';
 import { createContext, main } from '../src/main.js';
 import type { Io } from '../src/admin/output.js';
-import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { loadBillingDocuments } from '../src/pipeline/invoice-documents.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { startSmtpServer, type TestSmtpServer } from './servers/smtp-server.js';
 import { startSshd, type TestSshd } from './servers/sshd.js';
+import { invoiceAsOf } from './invoice-as-of.js';
 import { freshDatabaseUrl, round, tempDir } from './support.js';
 
 const INVOICES = 1000;
@@ -155,7 +155,7 @@ export async function runDeliveryBench(): Promise<Record<string, number>> {
       const now = Date.now();
       for (let i = 1; i <= COMPANIES; i++) {
         const parties = await resolveParties(db, `RET${i}`, USER);
-        await invoiceCompany(db, { parties, mode: 'manual', asOf: now, rules: { includeErrors: false, startingFrom: null }, runId: null, now });
+        await invoiceAsOf(db, parties, 'manual', now);
       }
       const pending = Number(((await db('deliveries').where('status', 'pending').count({ n: '*' }).first()) as { n: number }).n);
       if (pending !== 2 * INVOICES) throw new Error(`expected ${2 * INVOICES} pending deliveries, found ${pending}`);

@@ -12,10 +12,11 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/index.js';
 import { connectDatabase } from '../src/db/connect.js';
-import { invoiceCompanies, invoiceCompany, type BatchMember } from '../src/pipeline/invoice-companies.js';
+import { invoiceCompanies, type BatchMember } from '../src/pipeline/invoice-companies.js';
 import { BATCH_COMPANIES, batchSizeForTick } from '../src/scheduler/plan-batches.js';
 import { createAutoPartiesResolver } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
+import { DEFAULT_RULES, invoiceAsOf } from './invoice-as-of.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
 
 const AS_OF = Date.parse('2026-11-21T12:00:00Z');
@@ -36,14 +37,7 @@ async function prepare(label: string, shape: Parameters<typeof writeDataset>[1])
 /** One automatic run's invoicing, as the scheduler does it (ancestors read once per tick). */
 async function invoiceOne(db: ReturnType<typeof connectDatabase>, resolve: ReturnType<typeof createAutoPartiesResolver>, code: string) {
   const parties = await resolve(code);
-  return invoiceCompany(db, {
-    parties,
-    mode: 'auto',
-    asOf: AS_OF,
-    rules: { includeErrors: false, startingFrom: null },
-    runId: null,
-    now: AS_OF,
-  });
+  return invoiceAsOf(db, parties, 'auto', AS_OF);
 }
 
 export async function runEngineBench(): Promise<Record<string, number>> {
@@ -74,7 +68,7 @@ export async function runEngineBench(): Promise<Record<string, number>> {
       const p = parties.get(code);
       if (!p || p instanceof Error) throw new Error(`${code}: ${String(p)}`);
       const list = byOwner.get(p.sequenceOwner.id) ?? [];
-      list.push({ parties: p, rules: { includeErrors: false, startingFrom: null }, runId: null });
+      list.push({ parties: p, rules: DEFAULT_RULES, runId: null });
       byOwner.set(p.sequenceOwner.id, list);
     }
     const batches = [...byOwner.values()].flatMap((members) =>

@@ -18,11 +18,11 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { loadConfig } from '../config/index.js';
 import { connectDatabase } from '../src/db/connect.js';
-import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { writeDataset } from './generate-dataset.js';
 import { startSmtpServer } from './servers/smtp-server.js';
 import { startSshd } from './servers/sshd.js';
+import { invoiceAsOf } from './invoice-as-of.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
 
 const AT = '2026-11-21T12:00:00Z';
@@ -113,14 +113,7 @@ export async function runWorkerBench(
       shape.companies.map((code) =>
         limit(async () => {
           const parties = await resolveParties(db, code, null);
-          return invoiceCompany(db, {
-            parties,
-            mode: 'auto',
-            asOf,
-            rules: { includeErrors: false, startingFrom: null },
-            runId: null,
-            now: asOf,
-          });
+          return invoiceAsOf(db, parties, 'auto', asOf);
         }),
       ),
     );

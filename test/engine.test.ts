@@ -3,8 +3,8 @@
  * sequence owners, dry runs, refusals, immutability of invoiced orders, and batching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoiceAsOf } from '../bench/invoice-as-of.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
-import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc, type Json } from './support/fixtures.js';
@@ -262,14 +262,7 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
       const r = await cli(['load', writeJson({ orders: orders(n, prefix) })]);
       expect(r.code, r.stderr).toBe(0);
       const parties = await resolveParties(t.db, 'RETB', 'ann@supa.example');
-      const result = await invoiceCompany(t.db, {
-        parties,
-        mode: 'manual',
-        asOf: AT,
-        rules: { includeErrors: false, startingFrom: null },
-        runId: null,
-        now: AT,
-      });
+      const result = await invoiceAsOf(t.db, parties, 'manual', AT);
       expect(result.invoices[0]!.orders).toHaveLength(n);
       const lines = 2 * n;
       expect(result.queries).toBeLessThanOrEqual(10 + Math.ceil(lines / 500) + Math.ceil(n / 500));

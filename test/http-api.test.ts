@@ -8,10 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from '../src/admin/http/create-server.js';
 import { fixedClock } from '../src/domain/clock.js';
-import type { AppContext } from '../src/admin/app-context.js';
-import { createContext } from '../src/main.js';
+import { injectAs, startApi } from './support/api.js';
 import { parseJsonOutput, runCli, startCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc } from './support/fixtures.js';
@@ -89,14 +87,12 @@ function dataset(dropDir: string): ImportDoc {
 describe.each(databaseKinds)('HTTP API on %s', (kind) => {
   let t: TestDatabase;
   let env: Record<string, string>;
-  let ctx: AppContext;
   let app: FastifyInstance;
   let logs = '';
   let dropDir: string;
   const tokens: Record<'admin' | 'supa' | 'retb' | 'supx', string> = { admin: '', supa: '', retb: '', supx: '' };
 
-  const call = (token: string | null, opts: InjectOptions): Promise<LightMyRequestResponse> =>
-    app.inject({ ...opts, headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(opts.headers ?? {}) } });
+  const call = (token: string | null, opts: InjectOptions): Promise<LightMyRequestResponse> => injectAs(app, token, opts);
   const get = async <T>(token: string, url: string, status = 200): Promise<T> => {
     const r = await call(token, { method: 'GET', url });
     expect(r.statusCode, r.body).toBe(status);
@@ -136,13 +132,10 @@ describe.each(databaseKinds)('HTTP API on %s', (kind) => {
     // RETC's orders are invoiced before the API sees them: the immutability tests use them
     const run = await runCli(['run', '--company', 'RETC', '--as', 'ann@supa.example', '--json'], env, { at: AT });
     expect(run.code, run.stderr).toBe(0);
-    ctx = createContext({ stdout: { write: () => true }, stderr: { write: (s: string) => (logs += s) }, env, cwd: t.dataDir }, fixedClock(AT));
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir, { clock: fixedClock(AT), log: (s) => (logs += s) });
   });
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 

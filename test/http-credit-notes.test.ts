@@ -5,10 +5,8 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/admin/app-context.js';
-import { createServer } from '../src/admin/http/create-server.js';
 import { fixedClock } from '../src/domain/clock.js';
-import { createContext } from '../src/main.js';
+import { injectAs, startApi } from './support/api.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson } from './support/fixtures.js';
@@ -22,12 +20,11 @@ interface ErrorJson {
 
 describe.each(databaseKinds)('credit notes over HTTP on %s', (kind) => {
   let t: TestDatabase;
-  let ctx: AppContext;
   let app: FastifyInstance;
   const tokens = { admin: '', retb: '', retc: '', ann: '' };
 
   const call = (token: string, method: 'GET' | 'POST', url: string, payload?: unknown): Promise<LightMyRequestResponse> =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    injectAs(app, token, { method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
@@ -49,13 +46,10 @@ describe.each(databaseKinds)('credit notes over HTTP on %s', (kind) => {
     tokens.retb = await token('--label', 'retb', '--company', 'RETB');
     tokens.retc = await token('--label', 'retc', '--company', 'RETC');
     tokens.ann = await token('--label', 'ann', '--user', USER);
-    ctx = createContext({ stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: t.dataDir }, fixedClock(AT));
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir, { clock: fixedClock(AT) });
   });
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 

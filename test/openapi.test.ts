@@ -6,9 +6,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/admin/app-context.js';
-import { createServer } from '../src/admin/http/create-server.js';
-import { createContext } from '../src/main.js';
+import { startApi } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 
 interface Operation {
@@ -52,20 +50,12 @@ function operationsOf(doc: Document): Set<string> {
 
 describe('/openapi.json', () => {
   let t: TestDatabase;
-  let ctx: AppContext;
   let app: FastifyInstance;
   let doc: Document;
 
   beforeAll(async () => {
     t = await createTestDatabase('sqlite');
-    ctx = createContext({
-      stdout: { write: () => true },
-      stderr: { write: () => true },
-      env: { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir },
-      cwd: t.dataDir,
-    });
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi({ DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir }, t.dataDir);
     // Open to anyone, like /healthz
     const r = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(r.statusCode).toBe(200);
@@ -75,7 +65,6 @@ describe('/openapi.json', () => {
 
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 

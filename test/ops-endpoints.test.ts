@@ -9,9 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/admin/app-context.js';
 import { createServer } from '../src/admin/http/create-server.js';
 import { createContext } from '../src/main.js';
+import { injectAs, startApi } from './support/api.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson } from './support/fixtures.js';
@@ -46,12 +46,11 @@ describe.each(databaseKinds)('/healthz and /metrics on %s', (kind) => {
   let t: TestDatabase;
   let smtp: TestSmtpServer;
   let env: Record<string, string>;
-  let ctx: AppContext;
   let app: FastifyInstance;
   const tokens = { admin: '', retb: '' };
 
   const metrics = async (): Promise<string> => {
-    const r = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${tokens.admin}` } });
+    const r = await injectAs(app, tokens.admin, { method: 'GET', url: '/metrics' });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     return r.body;
@@ -81,14 +80,11 @@ describe.each(databaseKinds)('/healthz and /metrics on %s', (kind) => {
     expect(loaded.code, loaded.stderr).toBe(0);
     tokens.admin = parseJsonOutput<{ token: string }>(await runCli(['tokens', 'create', '--label', 'ops', '--json'], env)).token;
     tokens.retb = parseJsonOutput<{ token: string }>(await runCli(['tokens', 'create', '--label', 'retb', '--company', 'RETB', '--json'], env)).token;
-    ctx = createContext(quietIo(env, t.dataDir));
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir);
   });
 
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await smtp?.stop();
     await t?.destroy();
   });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invoiceCompany } from '../src/pipeline/invoice-companies.js';
+import { invoiceAsOf } from '../bench/invoice-as-of.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
@@ -31,14 +31,7 @@ describe.each(databaseKinds)('outbox recovery on %s', (kind) => {
   it("sends a manual run's deliveries that its process never got to, once their claim window has passed", async () => {
     // The invoicing transaction committed; the process died before delivering
     const parties = await resolveParties(t.db, 'RETB', 'ann@supplier-a.example');
-    const result = await invoiceCompany(t.db, {
-      parties,
-      mode: 'manual',
-      asOf: AT,
-      rules: { includeErrors: false, startingFrom: null },
-      runId: null,
-      now: AT,
-    });
+    const result = await invoiceAsOf(t.db, parties, 'manual', AT);
     const number = result.invoices[0]!.number;
     const status = async () => (await t.db('deliveries').first<{ status: string }>('status')).status;
     expect(await status()).toBe('pending');

@@ -7,10 +7,8 @@
  */
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/admin/app-context.js';
-import { createServer } from '../../src/admin/http/create-server.js';
 import { fixedClock } from '../../src/domain/clock.js';
-import { createContext } from '../../src/main.js';
+import { injectAs, startApi } from '../support/api.js';
 import { parseJsonOutput, runCli } from '../support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 import { dumpDatabase } from '../support/db-dump.js';
@@ -350,13 +348,11 @@ const HOSTILE: Hostile[] = [
 
 describe.each(databaseKinds)('hostile input on %s', (kind) => {
   let t: TestDatabase;
-  let ctx: AppContext;
   let app: FastifyInstance;
   const tokens: Record<Who, string> = { admin: '', retb: '', none: '' };
   const ids = { open: 0 };
 
-  const send = (who: Who, options: InjectOptions) =>
-    app.inject({ ...options, headers: { ...(who === 'none' ? {} : { authorization: `Bearer ${tokens[who]}` }), ...(options.headers ?? {}) } });
+  const send = (who: Who, options: InjectOptions) => injectAs(app, who === 'none' ? null : tokens[who], options);
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
@@ -386,9 +382,7 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
       const r = await runCli(['tokens', 'create', '--label', name, ...(company ? ['--company', company] : []), '--json'], env, { at: AT });
       tokens[name] = parseJsonOutput<{ token: string }>(r).token;
     }
-    ctx = createContext({ stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: t.dataDir }, fixedClock(AT));
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir, { clock: fixedClock(AT) });
     const list = await send('admin', { method: 'GET', url: '/orders?company=RETB&search=B-1' });
     ids.open = list.json<{ items: Array<{ id: number }> }>().items[0]!.id;
     // Each token's first use is recorded (at most once a minute; the clock stands still here): done before the table
@@ -396,7 +390,6 @@ describe.each(databaseKinds)('hostile input on %s', (kind) => {
   });
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 

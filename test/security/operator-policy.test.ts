@@ -14,11 +14,9 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config/index.js';
-import type { AppContext } from '../../src/admin/app-context.js';
-import { createServer } from '../../src/admin/http/create-server.js';
 import { fixedClock } from '../../src/domain/clock.js';
 import { checkXmlSftpPolicy, resolveRealPath } from '../../src/import/check-xml-sftp-policy.js';
-import { createContext } from '../../src/main.js';
+import { injectAs, startApi } from '../support/api.js';
 import { parseJsonOutput, runCli, type CliResult } from '../support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 import { dumpDatabase } from '../support/db-dump.js';
@@ -121,7 +119,6 @@ describe('the policy check itself', () => {
 describe.each(databaseKinds)('operator policy on %s', (kind) => {
   let t: TestDatabase;
   let env: Record<string, string>;
-  let ctx: AppContext;
   let app: FastifyInstance;
   const tokens = { admin: '', retb: '' };
   let retbDrop: string;
@@ -129,12 +126,7 @@ describe.each(databaseKinds)('operator policy on %s', (kind) => {
 
   const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { ...env, ...extraEnv }, { at: AT });
   const patch = async (token: string, body: Record<string, Json>) => {
-    const r = await app.inject({
-      method: 'PATCH',
-      url: '/companies/RETB/integrations/xml-sftp',
-      headers: { authorization: `Bearer ${token}` },
-      payload: body,
-    });
+    const r = await injectAs(app, token, { method: 'PATCH', url: '/companies/RETB/integrations/xml-sftp', payload: body });
     return { status: r.statusCode, body: r.json<ErrorJson & Record<string, unknown>>() };
   };
   const retbCompany = (integration: Record<string, Json>) => ({
@@ -185,13 +177,10 @@ describe.each(databaseKinds)('operator policy on %s', (kind) => {
       const r = await cli(['tokens', 'create', '--label', name, ...(company ? ['--company', company] : []), '--json']);
       tokens[name] = parseJsonOutput<{ token: string }>(r).token;
     }
-    ctx = createContext({ stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: t.dataDir }, fixedClock(AT));
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir, { clock: fixedClock(AT) });
   });
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 

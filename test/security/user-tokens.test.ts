@@ -5,9 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/admin/app-context.js';
-import { createServer } from '../../src/admin/http/create-server.js';
-import { createContext } from '../../src/main.js';
+import { injectAs, startApi } from '../support/api.js';
 import { parseJsonOutput, runCli } from '../support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../support/databases.js';
 import { dropship, order, product, supplier, writeJson } from '../support/fixtures.js';
@@ -32,7 +30,6 @@ interface ErrorJson {
 describe.each(databaseKinds)('tokens made for people on %s', (kind) => {
   let t: TestDatabase;
   let env: Record<string, string>;
-  let ctx: AppContext;
   let app: FastifyInstance;
   /** The server's clock: each test moves it */
   let now = AT;
@@ -45,7 +42,7 @@ describe.each(databaseKinds)('tokens made for people on %s', (kind) => {
   };
   const list = async () => parseJsonOutput<TokenJson[]>(await cli(['tokens', 'list', '--json']));
   const call = (token: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    injectAs(app, token, { method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
     t = await createTestDatabase(kind);
@@ -68,13 +65,10 @@ describe.each(databaseKinds)('tokens made for people on %s', (kind) => {
       }),
     ]);
     expect(loaded.code, loaded.stderr).toBe(0);
-    ctx = createContext({ stdout: { write: () => true }, stderr: { write: () => true }, env, cwd: t.dataDir }, { now: () => now });
-    app = createServer(ctx);
-    await app.ready();
+    app = await startApi(env, t.dataDir, { clock: { now: () => now } });
   });
   afterAll(async () => {
     await app?.close();
-    await ctx?.close();
     await t?.destroy();
   });
 
