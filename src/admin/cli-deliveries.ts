@@ -6,12 +6,10 @@ import { listDeliveries, type DeliveryStatus } from '../db/deliveries-repo.js';
 import { inputError } from '../domain/errors.js';
 import { retryDeliveries } from '../pipeline/retry-deliveries.js';
 import type { AppContext } from './app-context.js';
-import { formatTable, printJson } from './output.js';
+import { formatTable, isoTime, printJson } from './output.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'sending', 'sent', 'failed'];
 const isDeliveryStatus = (s: string): s is DeliveryStatus => (STATUSES as readonly string[]).includes(s);
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 export function registerDeliveryCommands(program: Command, ctx: AppContext, setExit: (code: number) => void): void {
   const { io } = ctx;
   const deliveries = program.command('deliveries').description('the outbox: one delivery per invoice and integration');
@@ -40,8 +38,8 @@ export function registerDeliveryCommands(program: Command, ctx: AppContext, setE
         status: r.status,
         attempts: r.attempts,
         error: r.error,
-        nextAttemptAt: r.status === 'failed' ? iso(r.nextAttemptAt) : null,
-        sentAt: iso(r.sentAt),
+        nextAttemptAt: r.status === 'failed' ? isoTime(r.nextAttemptAt) : null,
+        sentAt: isoTime(r.sentAt),
         receipt: r.receipt,
       }));
       if (opts.json) return printJson(io, rows);

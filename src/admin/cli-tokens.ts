@@ -12,7 +12,7 @@ import { selfAndDescendants } from '../domain/company-tree.js';
 import { AppError, inputError, type Problem } from '../domain/errors.js';
 import { isSingleLine } from '../domain/text-rules.js';
 import type { AppContext } from './app-context.js';
-import { formatTable, printJson } from './output.js';
+import { formatTable, isoTime, printJson } from './output.js';
 
 interface CreateOptions {
   label: string;
@@ -21,8 +21,6 @@ interface CreateOptions {
   expiresIn?: string;
   json?: boolean;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function registerTokenCommands(program: Command, ctx: AppContext): void {
   const { io } = ctx;
@@ -70,11 +68,11 @@ export function registerTokenCommands(program: Command, ctx: AppContext): void {
       const id = await insertApiToken(db, { sha256: hashApiToken(token), label: opts.label, companyId, userId, expiresAt, now });
       const company = opts.company ?? null;
       const user = opts.user ?? null;
-      if (opts.json) return printJson(io, { token, id, label: opts.label, company, user, expiresAt: iso(expiresAt) });
+      if (opts.json) return printJson(io, { token, id, label: opts.label, company, user, expiresAt: isoTime(expiresAt) });
       io.stdout.write(`${token}\n`);
       const scope = company === null ? 'admin: every company' : `${company} and the companies below it`;
       io.stderr.write(
-        `token ${id} "${opts.label}" (${scope}${user === null ? '' : `; runs as ${user}`}${expiresAt === null ? '' : `; expires ${iso(expiresAt)}`}); it is not shown again\n`,
+        `token ${id} "${opts.label}" (${scope}${user === null ? '' : `; runs as ${user}`}${expiresAt === null ? '' : `; expires ${isoTime(expiresAt)}`}); it is not shown again\n`,
       );
     });
 
@@ -89,10 +87,10 @@ export function registerTokenCommands(program: Command, ctx: AppContext): void {
         label: t.label,
         company: t.companyCode,
         user: t.userEmail,
-        createdAt: iso(t.createdAt)!,
-        expiresAt: iso(t.expiresAt),
+        createdAt: isoTime(t.createdAt)!,
+        expiresAt: isoTime(t.expiresAt),
         expired: isTokenExpired(t.expiresAt, now),
-        lastUsedAt: iso(t.lastUsedAt),
+        lastUsedAt: isoTime(t.lastUsedAt),
       }));
       if (opts.json) return printJson(io, list);
       const minute = (s: string | null) => (s === null ? '' : s.slice(0, 16).replace('T', ' '));

@@ -10,9 +10,7 @@ import { parseInstant } from '../domain/text-rules.js';
 import { runTick, type TickReport } from '../scheduler/tick.js';
 import { startWorker } from '../scheduler/worker.js';
 import type { AppContext } from './app-context.js';
-import { formatTable, printJson } from './output.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { formatTable, isoTime, printJson } from './output.js';
 
 function printTick(ctx: AppContext, report: TickReport, json: boolean): void {
   if (json) return printJson(ctx.io, report);
@@ -86,8 +84,8 @@ export function registerWorkerCommands(program: Command, ctx: AppContext, setExi
           enabled: g.enabled,
           schedule: scheduleText(g),
           timezone: g.timezone,
-          nextInvoiceAt: iso(next),
-          lastRunAt: iso(g.lastRunAt),
+          nextInvoiceAt: isoTime(next),
+          lastRunAt: isoTime(g.lastRunAt),
           lastResult: g.lastResult,
           includeOrdersWithErrors: g.includeOrdersWithErrors,
           startingFrom: g.startingFrom,

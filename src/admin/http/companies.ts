@@ -10,6 +10,7 @@ import { integrationAsImport, listIntegrations, scheduleText, upcomingRunAt, typ
 import type { IntegrationType } from '../../domain/integration-settings.js';
 import { saveIntegration } from '../../import/save-integration.js';
 import type { AppContext } from '../app-context.js';
+import { isoTime } from '../output.js';
 import { AppError } from '../../domain/errors.js';
 import { findVisibleCompany, scopeIds, type Scope } from './auth.js';
 import { notFound } from './errors.js';
@@ -27,8 +28,6 @@ function refuseOperatorFields(scope: Scope, body: unknown): void {
   const problems = sent.map((path) => ({ path, message: "only an admin token can change this setting (it is the operator's)" }));
   throw new AppError('FORBIDDEN', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), { problems });
 }
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /**
  * An integration in the import format (what PATCH accepts), plus `state`: what the scheduler made of it.
  * State is read-only.
@@ -36,11 +35,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function integrationJson(g: IntegrationRecord, now: number) {
   return {
     ...integrationAsImport(g),
-    nextInvoiceAt: iso(g.nextInvoiceAt),
+    nextInvoiceAt: isoTime(g.nextInvoiceAt),
     state: {
       schedule: scheduleText(g),
-      nextRunAt: iso(upcomingRunAt(g, now)),
-      lastRunAt: iso(g.lastRunAt),
+      nextRunAt: isoTime(upcomingRunAt(g, now)),
+      lastRunAt: isoTime(g.lastRunAt),
       lastResult: g.lastResult,
     },
   };
