@@ -120,7 +120,11 @@ function creditNotesQuery(db: Knex, filter: CreditNoteFilter): Knex.QueryBuilder
 export const countInvoices = (db: Knex, filter: InvoiceFilter = {}): Promise<number> => countRows(invoicesQuery(db, filter));
 export const countCreditNotes = (db: Knex, filter: CreditNoteFilter = {}): Promise<number> => countRows(creditNotesQuery(db, filter));
 
-type DocumentKey = { id: number; companyId: number; company: string };
+interface DocumentKey {
+  id: number;
+  companyId: number;
+  company: string;
+}
 
 async function findDocumentKey(documents: Knex.QueryBuilder, number: string): Promise<DocumentKey | null> {
   const row = await documents
