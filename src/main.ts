@@ -34,7 +34,10 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       ready ??= (async () => {
         // Each integration a worker runs at once holds at most one connection at a time; leave room for
         // the tick's own queries (MySQL only: SQLite has one connection)
-        db = connectDatabase(config.database, { poolMax: Math.max(10, config.worker.concurrency + 4) });
+        db = connectDatabase(config.database, {
+          poolMax: Math.max(10, config.worker.concurrency + 4),
+          warn: (message) => this.logger().warn({ source: 'knex' }, message),
+        });
         // Pending migrations are applied on first use, so a fresh database just works
         await migrateLatest(db);
         return db;
