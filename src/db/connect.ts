@@ -85,8 +85,13 @@ export async function listAppliedMigrations(db: Knex): Promise<string[]> {
   return completed.map((m) => (typeof m === 'string' ? m : m.name));
 }
 
+/**
+ * Applies pending migrations. Every command does this first, so a command started while the server
+ * restarts waits for it (see retryFailures) rather than failing; running `latest` again is safe, since it
+ * applies only what knex_migrations does not list yet.
+ */
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  const [, applied] = (await retryFailures(() => db.migrate.latest({ migrationSource }), 6)) as [number, string[]];
   return applied;
 }
 
