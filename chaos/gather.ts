@@ -53,7 +53,7 @@ export async function gatherAuditInput(
   const kills = new Map<number, number>();
   const processNames = new Map<number, string>();
   for (const p of pool.all()) {
-    if (p.killed === 'chaos' && p.endedAt !== null) kills.set(p.pid, p.endedAt);
+    if (p.killed === 'chaos' && p.killedAt !== null) kills.set(p.pid, p.killedAt);
     processNames.set(p.pid, `#${p.id} ${p.kind}${p.killed ? ` (${p.killed === 'chaos' ? 'killed' : 'hung'})` : p.endedAt !== null ? ` (exit ${p.code})` : ''}`);
   }
 

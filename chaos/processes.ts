@@ -25,6 +25,10 @@ export interface ChaosProcess {
   signal: NodeJS.Signals | null;
   /** Killed by the suite: a chaos kill, or because it hung */
   killed: 'chaos' | 'hung' | null;
+  /** When the suite sent SIGKILL */
+  killedAt: number | null;
+  /** Asked to stop (SIGTERM) by the suite */
+  stopped: boolean;
   stdout: string;
   /** The end of its standard error (the full log is in the work folder) */
   stderrTail: string;
@@ -38,6 +42,8 @@ export interface ProcessPool {
   all(): ChaosProcess[];
   /** SIGKILL, unless it has ended already; resolves once it has ended. Returns whether it was still running */
   kill(p: ChaosProcess, why: 'chaos' | 'hung'): Promise<boolean>;
+  /** SIGTERM; resolves once it has ended, or after `ms` */
+  stop(p: ChaosProcess, ms: number): Promise<void>;
 }
 
 export function createProcessPool(env: Record<string, string>, logDir: string): ProcessPool {
@@ -63,6 +69,8 @@ export function createProcessPool(env: Record<string, string>, logDir: string): 
         code: null,
         signal: null,
         killed: null,
+        killedAt: null,
+        stopped: false,
         stdout: '',
         stderrTail: '',
         ended: Promise.resolve(),
@@ -99,6 +107,7 @@ export function createProcessPool(env: Record<string, string>, logDir: string): 
     async kill(p, why) {
       if (p.endedAt !== null) return false;
       p.killed = why;
+      p.killedAt = Date.now();
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
@@ -108,6 +117,12 @@ export function createProcessPool(env: Record<string, string>, logDir: string): 
       // It may have ended by itself just before
       if (p.signal !== 'SIGKILL') p.killed = null;
       return p.killed !== null;
+    },
+    async stop(p, ms) {
+      if (p.endedAt !== null) return;
+      p.stopped = true;
+      process.kill(p.pid, 'SIGTERM');
+      await Promise.race([p.ended, new Promise((r) => setTimeout(r, ms).unref())]);
     },
   };
 }

@@ -60,12 +60,15 @@ export function summariseProcesses(all: readonly ChaosProcess[]): ChaosReport['p
 }
 
 /** The figures that must be zero and are not, and other conditions that fail the run */
-export function failuresOf(audit: AuditResult, processes: ChaosReport['processes'], serveExits: number, settle: SettleResult): string[] {
+export function failuresOf(audit: AuditResult, all: readonly ChaosProcess[], serveExits: number, settle: SettleResult): string[] {
   const failed = (Object.keys(audit.figures) as Array<keyof Figures>)
     .filter((k) => !ALLOWED_NONZERO.has(k) && audit.figures[k] !== 0)
     .map((k) => FIGURE_LABELS[k]);
-  const hung = Object.values(processes).reduce((n, p) => n + p.hung, 0);
-  if (hung > 0) failed.push('processes that hung');
+  const hung = all.filter((p) => p.killed === 'hung').length;
+  if (hung > 0) failed.push(`processes that hung (${hung})`);
+  // The long-running worker ends only when it is killed or asked to stop, whatever the database does
+  const workerEnded = all.filter((p) => p.kind === 'worker' && p.endedAt !== null && p.killed === null && !p.stopped).length;
+  if (workerEnded > 0) failed.push(`the long-running worker ended on its own (${workerEnded})`);
   if (serveExits > 0) failed.push('serve ended on its own');
   if (settle.workerExit !== 0) failed.push('the long-running worker did not stop cleanly on SIGTERM');
   if (!settle.settled) failed.push('work still left after the settling ticks');

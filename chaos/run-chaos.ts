@@ -76,7 +76,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     log('chaos: auditing');
     const audit = auditChaos(await gatherAuditInput(site, processes, rounds.loads, senders));
     const processSummary = summariseProcesses(processes.all());
-    const failed = failuresOf(audit, processSummary, serve.exits, settled);
+    const failed = failuresOf(audit, processes.all(), serve.exits, settled);
     if (!serveAnswers) failed.push('serve did not answer after the settling');
     if (serveExit !== 0) failed.push(`serve exited ${serveExit} on SIGTERM`);
     const report: ChaosReport = {

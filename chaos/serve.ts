@@ -58,9 +58,8 @@ export async function startServe(pool: ProcessPool, token: string): Promise<Chao
       return exits;
     },
     async stop() {
-      if (current.endedAt === null) process.kill(current.pid, 'SIGTERM');
-      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000).unref());
-      if ((await Promise.race([current.ended, timeout])) === 'timeout') await pool.kill(current, 'hung');
+      await pool.stop(current, 60_000);
+      if (current.endedAt === null) await pool.kill(current, 'hung');
       return current.code;
     },
   };

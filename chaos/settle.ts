@@ -80,8 +80,7 @@ export async function settle(ctx: {
     })();
     await Promise.race([ticked, deadline(120_000)]);
   }
-  process.kill(worker.pid, 'SIGTERM');
-  await Promise.race([worker.ended, deadline(60_000)]);
+  await pool.stop(worker, 60_000);
   if (worker.endedAt === null) await pool.kill(worker, 'hung');
   const workerExit = worker.code;
 

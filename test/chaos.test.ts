@@ -50,9 +50,9 @@ describe('npm run chaos, short', () => {
     // It did what it says: the kills were dealt, faults struck, invoices went out both ways
     expect(report.kills).toBe(20);
     expect(Object.values(report.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(3);
-    expect(totals.invoices).toBeGreaterThan(20);
-    expect(totals.emails).toBeGreaterThan(10);
-    expect(totals.files).toBeGreaterThan(10);
+    expect(totals.invoices).toBeGreaterThan(10);
+    expect(totals.emails).toBeGreaterThan(5);
+    expect(totals.files).toBeGreaterThan(5);
   });
 
   it('refuses bad arguments with exit code 2', async () => {
