@@ -20,6 +20,8 @@ export interface AuditInput {
   processNames: ReadonlyMap<number, string>;
   /** Every file in the upload folders; for a final name of an invoice, whether its bytes are the invoice's artefact */
   files: ReadonlyArray<{ folder: string; name: string; intact: boolean | null }>;
+  /** When MariaDB was restarting or losing its connections */
+  databaseFaults: ReadonlyArray<{ from: number; to: number | null }>;
   /** Every load the rounds started, with how it ended */
   loads: ReadonlyArray<{ orders: readonly OrderRef[]; outcome: 'ok' | 'killed' | 'failed' }>;
 }
@@ -59,6 +61,8 @@ export interface SequenceAudit {
 export interface DuplicateAudit {
   /** Killed within WINDOW_BOUND_MS after the server's 250: between the 250 and its record of `sent` */
   killedAfter250: number;
+  /** Of those, how many while a MariaDB fault held the record up (restarting, connections killed) */
+  killedAfter250DuringDatabaseFault: number;
   /** Killed before the 250 was sent: the whole message had reached the server, the answer never reached it */
   killedBefore250: number;
   /** Anything else: a record lost to a database fault, a claim that ran out while the sender was held up */
@@ -237,7 +241,16 @@ export function auditChaos(input: AuditInput): AuditResult {
     }
   }
   let emailsSentTwice = 0;
-  const duplicates: DuplicateAudit = { killedAfter250: 0, killedBefore250: 0, other: 0, killDelayMedianMs: null, killDelayMaxMs: null };
+  const duplicates: DuplicateAudit = {
+    killedAfter250: 0,
+    killedAfter250DuringDatabaseFault: 0,
+    killedBefore250: 0,
+    other: 0,
+    killDelayMedianMs: null,
+    killDelayMaxMs: null,
+  };
+  // A fault's effect outlasts it a little: connections are re-established, retries wait out their pause
+  const duringDatabaseFault = (from: number, to: number) => input.databaseFaults.some((f) => f.from <= to && (f.to ?? Infinity) + 2000 >= from);
   const killDelays: number[] = [];
   const windows: number[] = [];
   const sentAt = new Map(input.deliveries.filter((d) => d.integration === 'pdf-emailer' && d.sentAt !== null).map((d) => [safeFileStem(d.invoice), d.sentAt!]));
@@ -259,7 +272,9 @@ export function auditChaos(input: AuditInput): AuditResult {
       if (killedAt !== undefined && killedAt >= previous.acceptedAt && killedAt - previous.acceptedAt <= WINDOW_BOUND_MS) {
         duplicates.killedAfter250++;
         killDelays.push(killedAt - previous.acceptedAt);
-        note('emailsSentTwice', `${stem}: ${sender} killed ${killedAt - previous.acceptedAt} ms after the 250`);
+        const fault = duringDatabaseFault(previous.acceptedAt, killedAt);
+        if (fault) duplicates.killedAfter250DuringDatabaseFault++;
+        note('emailsSentTwice', `${stem}: ${sender} killed ${killedAt - previous.acceptedAt} ms after the 250${fault ? ', during a MariaDB fault' : ''}`);
       } else if (killedAt !== undefined && killedAt < previous.acceptedAt) {
         duplicates.killedBefore250++;
         note('emailsSentTwice', `${stem}: ${sender} killed ${previous.acceptedAt - killedAt} ms before the 250`);

@@ -16,7 +16,7 @@ import { loadInvoiceDocumentByNumber } from '../src/pipeline/invoice-documents.j
 import type { AuditInput } from './audit.js';
 import type { ProcessPool } from './processes.js';
 import { projectRoot } from './processes.js';
-import type { LoadRecord } from './rounds.js';
+import type { RoundsResult } from './rounds.js';
 import type { ChaosSite } from './site.js';
 
 /** The Message-ID header of a raw message (headers end at the first empty line) */
@@ -39,7 +39,7 @@ function folderOf(target: string): string | null {
 export async function gatherAuditInput(
   site: ChaosSite,
   pool: ProcessPool,
-  loads: readonly LoadRecord[],
+  rounds: Pick<RoundsResult, 'loads' | 'faultTimeline'>,
   senders: ReadonlyMap<ReceivedMail, number | null>,
 ): Promise<AuditInput> {
   const facts = await readConsistencyFacts(site.db);
@@ -81,9 +81,10 @@ export async function gatherAuditInput(
     await ctx.close();
   }
 
-  const loadsOut = loads.map((l) => ({
+  const loadsOut = rounds.loads.map((l) => ({
     orders: l.orders,
     outcome: l.process.killed === 'chaos' || l.process.killed === 'hung' ? ('killed' as const) : l.process.code === 0 ? ('ok' as const) : ('failed' as const),
   }));
-  return { facts, deliveries, integrations, emails, kills, processNames, files, loads: loadsOut };
+  const databaseFaults = rounds.faultTimeline.filter((f) => f.target === 'mariadb');
+  return { facts, deliveries, integrations, emails, kills, processNames, files, databaseFaults, loads: loadsOut };
 }

@@ -4,6 +4,7 @@
  */
 import { ALLOWED_NONZERO, type AuditResult, type Figures } from './audit.js';
 import type { ChaosProcess, ProcessKind } from './processes.js';
+import type { FaultSpan } from './rounds.js';
 import type { SettleResult } from './settle.js';
 
 export interface ChaosReport {
@@ -16,6 +17,8 @@ export interface ChaosReport {
   rounds: number;
   killsByKind: Partial<Record<ProcessKind, number>>;
   faults: Record<string, number>;
+  /** When each fault struck and was over (ms since the epoch) */
+  faultTimeline: FaultSpan[];
   apiRuns: Record<string, number>;
   /** Per kind: started, ended with each exit code, killed, hung */
   processes: Record<string, { started: number; exits: Record<string, number>; killed: number; hung: number }>;
@@ -118,7 +121,9 @@ export function formatReport(r: ChaosReport): string {
   const d = a.duplicates;
   lines.push(
     `emails sent twice: ${d.killedAfter250} because the sender was killed between the server's 250 and its record` +
-      (d.killDelayMaxMs === null ? '' : ` (${d.killDelayMedianMs} ms after the 250 at the median, ${d.killDelayMaxMs} ms at most)`) +
+      (d.killDelayMaxMs === null
+        ? ''
+        : ` (${d.killDelayMedianMs} ms after the 250 at the median, ${d.killDelayMaxMs} ms at most; ${d.killedAfter250DuringDatabaseFault} while a MariaDB fault held the record up)`) +
       `; ${d.killedBefore250} because it was killed before the 250 reached it; ${d.other} for other reasons (a record or claim lost to a fault)`,
   );
   const w = a.recordWindow;

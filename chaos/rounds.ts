@@ -25,6 +25,14 @@ export interface LoadRecord {
   orders: OrderRef[];
 }
 
+/** When a fault struck and when it was over (a restart done, a lasting fault ended) */
+export interface FaultSpan {
+  name: string;
+  target: FaultTarget;
+  from: number;
+  to: number | null;
+}
+
 export interface ServeHandle {
   /** Asks for a manual run; resolves with the HTTP status (0: no answer) */
   manualRun(company: string, user: string): Promise<number>;
@@ -35,6 +43,7 @@ export interface RoundsResult {
   kills: number;
   killsByKind: Partial<Record<ProcessKind, number>>;
   faults: Record<string, number>;
+  faultTimeline: FaultSpan[];
   loads: LoadRecord[];
   apiRuns: Record<string, number>;
   /** The scheduler time of the last round (the settling ticks come after it) */
@@ -61,14 +70,18 @@ function createFaultRunner(site: ChaosSite, log: (line: string) => void) {
   const ends: Array<() => Promise<void>> = [];
   const inFlight = new Set<Promise<void>>();
   const counts: Record<string, number> = {};
+  const timeline: FaultSpan[] = [];
   return {
     counts,
+    timeline,
     /** Injects the fault unless one on the same target is under way; it lasts `durationMs` if it lasts */
     inject(fault: Fault, random: Random, durationMs: number): void {
       if (busy.has(fault.target)) return;
       busy.add(fault.target);
       counts[fault.name] = (counts[fault.name] ?? 0) + 1;
       log(`fault: ${fault.name}`);
+      const span: FaultSpan = { name: fault.name, target: fault.target, from: Date.now(), to: null };
+      timeline.push(span);
       const task = (async () => {
         try {
           const end = await fault.inject(site, random);
@@ -86,6 +99,7 @@ function createFaultRunner(site: ChaosSite, log: (line: string) => void) {
         } catch (err) {
           log(`fault ${fault.name} failed to strike: ${(err as Error).message}`);
         } finally {
+          span.to = Date.now();
           busy.delete(fault.target);
         }
       })();
@@ -105,7 +119,16 @@ export async function runRounds(ctx: RoundsContext): Promise<RoundsResult> {
   const loadDir = path.join(site.dir, 'loads');
   fs.mkdirSync(loadDir, { recursive: true });
   const faults = createFaultRunner(site, log);
-  const result: RoundsResult = { rounds: 0, kills: 0, killsByKind: {}, faults: faults.counts, loads: [], apiRuns: {}, lastAt: ctx.startAt };
+  const result: RoundsResult = {
+    rounds: 0,
+    kills: 0,
+    killsByKind: {},
+    faults: faults.counts,
+    faultTimeline: faults.timeline,
+    loads: [],
+    apiRuns: {},
+    lastAt: ctx.startAt,
+  };
   let longWorker: ChaosProcess | null = null;
   const timers = new Set<Promise<void>>();
   const at = (ms: number, action: () => void | Promise<void>) => {

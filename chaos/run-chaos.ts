@@ -74,7 +74,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     noteSenders();
 
     log('chaos: auditing');
-    const audit = auditChaos(await gatherAuditInput(site, processes, rounds.loads, senders));
+    const audit = auditChaos(await gatherAuditInput(site, processes, rounds, senders));
     const processSummary = summariseProcesses(processes.all());
     const failed = failuresOf(audit, processes.all(), serve.exits, settled);
     if (!serveAnswers) failed.push('serve did not answer after the settling');
@@ -97,6 +97,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       rounds: rounds.rounds,
       killsByKind: rounds.killsByKind,
       faults: rounds.faults,
+      faultTimeline: rounds.faultTimeline,
       apiRuns: rounds.apiRuns,
       processes: processSummary,
       serveExits: serve.exits,

@@ -27,7 +27,7 @@ function delivery(id: number, invoiceId: number, invoice: string, integration: '
   };
 }
 
-type Input = AuditInput & { deliveries: DeliveryView[]; loads: Array<AuditInput['loads'][number]> };
+type Input = AuditInput & { deliveries: DeliveryView[]; loads: Array<AuditInput['loads'][number]>; emails: Array<AuditInput['emails'][number]> };
 
 /** Two invoices of RA (emailed and uploaded), three orders, all as it should be */
 function healthy(): Input {
@@ -64,6 +64,7 @@ function healthy(): Input {
       { messageId: '<invoice-S-000002@oms-invoicing>', acceptedAt: 1_000_010, senderPid: 100 },
     ],
     kills: new Map(),
+    databaseFaults: [],
     processNames: new Map([[100, '#1 worker --once (exit 0)']]),
     files: ['S-000001.xml', 'S-000001.pdf', 'S-000002.xml', 'S-000002.pdf'].map((name) => ({ folder: FOLDER, name, intact: true })),
     loads: [
@@ -148,6 +149,21 @@ describe('the chaos audit', () => {
     input.kills = new Map([[100, 1_000_030]]);
     const { figures, duplicates } = auditChaos(input);
     expect([figures.emailsLost, figures.emailsSentTwice, figures.phantomDeliveries]).toEqual([1, 2, 1]);
-    expect(duplicates).toEqual({ killedAfter250: 1, killedBefore250: 0, other: 1, killDelayMedianMs: 30, killDelayMaxMs: 30 });
+    expect(duplicates).toEqual({
+      killedAfter250: 1,
+      killedAfter250DuringDatabaseFault: 0,
+      killedBefore250: 0,
+      other: 1,
+      killDelayMedianMs: 30,
+      killDelayMaxMs: 30,
+    });
+  });
+
+  it('tells a kill in the window that a MariaDB fault held the record up', () => {
+    const input = healthy();
+    input.emails.push({ messageId: '<invoice-S-000001@oms-invoicing>', acceptedAt: 1_004_000, senderPid: 101 });
+    input.kills = new Map([[100, 1_000_400]]);
+    input.databaseFaults = [{ from: 999_500, to: 1_000_100 }];
+    expect(auditChaos(input).duplicates).toMatchObject({ killedAfter250: 1, killedAfter250DuringDatabaseFault: 1 });
   });
 });
