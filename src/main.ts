@@ -8,6 +8,7 @@ import { buildCli } from './admin/cli.js';
 import type { AppContext } from './admin/app-context.js';
 import { processIo, type Io } from './admin/output.js';
 import { connectDatabase, migrateLatest } from './db/connect.js';
+import { classifyDatabaseError } from './db/database-errors.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AppError } from './domain/errors.js';
 import { redactSecrets } from './domain/redact-secrets.js';
@@ -37,9 +38,16 @@ export function createContext(io: Io, clock: Clock = systemClock): AppContext {
       ready ??= (async () => {
         // Each integration a worker runs at once holds at most one connection at a time; leave room for
         // the tick's own queries (MySQL only: SQLite has one connection)
-        db = connectDatabase(config.database, { poolMax: Math.max(10, config.worker.concurrency + 4) });
+        db = connectDatabase(config.database, {
+          poolMax: Math.max(10, config.worker.concurrency + 4),
+          warn: (message) => this.logger().warn({ source: 'knex' }, message),
+        });
         // Pending migrations are applied on first use, so a fresh database just works
-        await migrateLatest(db);
+        await migrateLatest(db).catch((err: unknown) => {
+          throw classifyDatabaseError(err) === 'connection'
+            ? new AppError('INTERNAL', `cannot reach the database: ${(err as Error).message}`, { cause: err })
+            : err;
+        });
         return db;
       })();
       return ready;

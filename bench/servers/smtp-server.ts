@@ -10,6 +10,7 @@
  *   smtp.stallNext(1, 'data')             // the next message stops being read in the middle of DATA
  *   smtp.dropNext(1, 'data')              // the next message's connection is closed in the middle of DATA
  *   const hold = smtp.holdReplies()       // messages arrive but get no answer until hold.release()
+ *   smtp.clearFaults()                    // faults queued and not yet struck are dropped
  *   await smtp.stop()                     // now the port refuses connections
  */
 import type { Socket } from 'node:net';
@@ -20,6 +21,10 @@ export interface ReceivedMail {
   /** The message as received (empty when the server was started with `keepRaw: false`) */
   raw: Buffer;
   size: number;
+  /** When the server answered 250 (ms since the epoch) */
+  acceptedAt: number;
+  /** The client's TCP port: tells which process sent it */
+  clientPort: number;
 }
 
 /** Replies held back: messages arrive in full but get no answer until `release()`. */
@@ -53,6 +58,8 @@ export interface TestSmtpServer {
   dropNext(count: number, at: SmtpStage): void;
   /** Holds the answer to every message from now on until `release()` */
   holdReplies(): HeldReplies;
+  /** Drops the faults queued by failNext, stallNext and dropNext that have not struck yet */
+  clearFaults(): void;
   /** Resolves once `count` messages have been accepted in total */
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   /** How many connections the server has accepted so far */
@@ -70,6 +77,11 @@ export interface SmtpServerOptions {
   port?: number;
   /** Keep each message's bytes (default true); benchmarks keep only the size */
   keepRaw?: boolean;
+  /**
+   * Called for each new connection with the client's port, before the greeting; the greeting waits for
+   * the returned promise (so that a test can find the connecting process while it is surely alive)
+   */
+  beforeGreeting?: (clientPort: number) => Promise<void> | void;
 }
 
 type Fault = { kind: 'reply'; code: number; text: string } | { kind: 'stall' } | { kind: 'drop' };
@@ -104,7 +116,12 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     closeTimeout: 100,
     size: 50 * 1024 * 1024,
     onConnect(session, callback) {
-      if (!strike('connect', session, callback)) callback();
+      const greet = () => {
+        if (!strike('connect', session, callback)) callback();
+      };
+      const before = options.beforeGreeting?.(session.remotePort);
+      if (before) void before.then(greet, greet);
+      else greet();
     },
     onAuth(auth, _session, callback) {
       const ok = options.auth && auth.username === options.auth.user && auth.password === options.auth.password;
@@ -143,15 +160,19 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         const answer = () => {
           if (strike('data', session, callback)) return;
           const from = session.envelope.mailFrom;
-          messages.push({
+          const mail: ReceivedMail = {
             envelope: {
               mailFrom: from ? from.address : '',
               rcptTo: session.envelope.rcptTo.map((r) => r.address),
             },
             raw: Buffer.concat(chunks),
             size,
-          });
+            acceptedAt: 0,
+            clientPort: session.remotePort,
+          };
+          messages.push(mail);
           for (const wake of waiters) wake();
+          mail.acceptedAt = Date.now();
           callback(null);
         };
         if (!hold) return answer();
@@ -201,6 +222,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     },
     dropNext(count, at) {
       queue(at, count, { kind: 'drop' });
+    },
+    clearFaults() {
+      for (const stage of Object.keys(faults) as SmtpStage[]) faults[stage] = [];
     },
     holdReplies() {
       const current = { queue: [] as Array<() => void>, wake: new Set<() => void>() };

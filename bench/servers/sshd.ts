@@ -11,6 +11,7 @@
  *   await sshd.rotateHostKey();              // restarted with a new host key (sshd.hostKeySha256 changes)
  *   await sshd.makeSmallDisk('full', 64 * 1024)   // a directory on a 64 KB file system
  *   await startSshd({ sftpServerFlags: ['-P', 'posix-rename'] })   // refuses posix-rename (permission denied)
+ *   await sshd.setSftpServerFlags(['-P', 'posix-rename'])          // the same, from now on (restarted, same port)
  *   await sshd.stop();
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -54,6 +55,8 @@ export interface TestSshd {
   rotateHostKey(): Promise<string>;
   /** What sshd has logged (LogLevel VERBOSE: every connection and login attempt), its last 20 kB */
   serverLog(): string;
+  /** Drops every connection and restarts the server, same port and key, with these SFTP subsystem flags */
+  setSftpServerFlags(flags: string[]): Promise<void>;
   /** Stops the server (established sessions keep running until their clients close them) */
   stop(): Promise<void>;
 }
@@ -93,26 +96,28 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
   const port = await findFreePort();
   const config = join(dir, 'sshd_config');
-  await writeFile(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'UsePAM no',
-      ['Subsystem sftp internal-sftp', ...(options.sftpServerFlags ?? [])].join(' '),
-      'StrictModes no',
-      `AuthorizedKeysFile ${authorizedKeys}`,
-      'PubkeyAuthentication yes',
-      'PasswordAuthentication yes',
-      'KbdInteractiveAuthentication no',
-      `AllowUsers ${user}`,
-      'MaxStartups 100:30:200',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'),
-  );
+  const writeConfig = (sftpServerFlags: string[]) =>
+    writeFile(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        'UsePAM no',
+        ['Subsystem sftp internal-sftp', ...sftpServerFlags].join(' '),
+        'StrictModes no',
+        `AuthorizedKeysFile ${authorizedKeys}`,
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication yes',
+        'KbdInteractiveAuthentication no',
+        `AllowUsers ${user}`,
+        'MaxStartups 100:30:200',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
+  await writeConfig(options.sftpServerFlags ?? []);
   await run(SSHD, ['-t', '-f', config]).catch((e: unknown) => {
     throw new Error(`sshd rejected its config: ${stderrOf(e)}`);
   });
@@ -177,6 +182,12 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       hostKeySha256 = await fingerprintOf(hostKey);
       child = await launch();
       return hostKeySha256;
+    },
+    async setSftpServerFlags(flags) {
+      await writeConfig(flags);
+      await dropConnections();
+      await stopChild(child);
+      child = await launch();
     },
     async stop() {
       if (stopped) return;

@@ -19,7 +19,7 @@ function newestMtime(dir: string): number {
 export function ensureBuilt(root: string): void {
   const marker = path.join(root, 'dist', 'src', 'main.js');
   const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
-  const sources = Math.max(...['src', 'config', 'migrations', 'integrations', 'bench'].map((d) => newestMtime(path.join(root, d))));
+  const sources = Math.max(...['src', 'config', 'migrations', 'integrations', 'bench', 'chaos'].map((d) => newestMtime(path.join(root, d))));
   if (sources > built) {
     try {
       execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'pipe' });
