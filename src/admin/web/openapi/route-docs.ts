@@ -417,6 +417,38 @@ const adminPage: Array<[string, string, RouteDoc]> = [
     '/admin/invoices/:number/xml',
     page('The invoice’s UBL XML, downloaded', { 200: { answer: 'xml', description: 'The XML (attachment)' }, ...SIGNED_OUT }, [404, 500], { params: number }),
   ],
+  [
+    'GET',
+    '/admin/invoices/:number/credit-note',
+    page(
+      'The form that issues a credit note for the invoice: `Reason`, optional orders and units per line',
+      { 200: html('The form'), ...SIGNED_OUT },
+      [404, 500],
+      {
+        params: number,
+      },
+    ),
+  ],
+  [
+    'POST',
+    '/admin/invoices/:number/credit-notes',
+    page(
+      'Issue (or, with `dryRun`, preview) a credit note for the invoice (`credit-notes create`)',
+      { 200: html('The form with the preview'), 303: redirect('Issued: back to the invoice'), 400: html('The form with what was refused') },
+      [403, 404, 500],
+      { params: number, ...FORM },
+    ),
+  ],
+  [
+    'GET',
+    '/admin/credit-notes/:number/pdf',
+    page('A credit note’s PDF', { 200: { answer: 'pdf', description: 'The PDF (inline)' }, ...SIGNED_OUT }, [404, 500], { params: number }),
+  ],
+  [
+    'GET',
+    '/admin/credit-notes/:number/xml',
+    page('A credit note’s UBL XML, downloaded', { 200: { answer: 'xml', description: 'The XML (attachment)' }, ...SIGNED_OUT }, [404, 500], { params: number }),
+  ],
   ['GET', '/admin/deliveries/failed', page('Failed deliveries across companies, the most recent first', { 200: html('The page'), ...SIGNED_OUT }, [400, 500])],
   [
     'POST',
