@@ -49,32 +49,15 @@ export function createOpsMetrics(ctx: AppContext): OpsMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const up = new Gauge({ name: 'oms_database_up', help: 'Whether the database answered this scrape (1) or not (0)', registers });
-  const runs = new Gauge({
-    name: 'oms_runs',
-    help: 'Runs in the run log, by mode (auto, manual) and status (running, ok, failed)',
-    labelNames: ['mode', 'status'],
-    registers,
-  });
-  const takeovers = new Counter({
-    name: 'oms_run_lease_takeovers_total',
-    help: 'Runs whose process died, closed as interrupted by the worker that took over their integration',
-    registers,
-  });
-  const invoices = new Counter({ name: 'oms_invoices_total', help: 'Invoices issued, by run mode', labelNames: ['mode'], registers });
-  const creditNotes = new Counter({ name: 'oms_credit_notes_total', help: 'Credit notes issued', registers });
-  const deliveries = new Gauge({
-    name: 'oms_deliveries',
-    help: 'Deliveries by integration and status (pending, sending, sent, failed)',
-    labelNames: ['integration', 'status'],
-    registers,
-  });
-  const attempts = new Counter({
-    name: 'oms_delivery_attempts_total',
-    help: 'Finished delivery attempts by integration and result (sent, failed)',
-    labelNames: ['integration', 'result'],
-    registers,
-  });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+  const up = gauge('oms_database_up', 'Whether the database answered this scrape (1) or not (0)');
+  const runs = gauge('oms_runs', 'Runs in the run log, by mode (auto, manual) and status (running, ok, failed)', ['mode', 'status']);
+  const takeovers = counter('oms_run_lease_takeovers_total', 'Runs whose process died, closed as interrupted by the worker that took over their integration');
+  const invoices = counter('oms_invoices_total', 'Invoices issued, by run mode', ['mode']);
+  const creditNotes = counter('oms_credit_notes_total', 'Credit notes issued');
+  const deliveries = gauge('oms_deliveries', 'Deliveries by integration and status (pending, sending, sent, failed)', ['integration', 'status']);
+  const attempts = counter('oms_delivery_attempts_total', 'Finished delivery attempts by integration and result (sent, failed)', ['integration', 'result']);
   let durations: readonly RunDurations[] = [];
   registry.registerMetric(storedHistogram('oms_run_duration_seconds', 'How long finished runs took, by mode', () => durations));
 
