@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InvoiceDetail } from '../src/db/invoices-repo.js';
+import type { CreditNoteReport } from '../src/pipeline/credit-invoice.js';
 import { validateXmlDocuments } from './integrations/einvoice-validator.js';
 import { filenameOf, leafParts, parseMime } from './integrations/parse-mime.js';
 import { pdfText, requirePoppler } from './pdf/poppler.js';
@@ -17,41 +19,6 @@ import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 import { startSshd, type TestSshd } from './support/sshd.js';
 
 const USER = 'ann@supa.example';
-
-interface CreditNoteJson {
-  number: string | null;
-  invoice: string;
-  company: string;
-  currency: string;
-  lines: number;
-  net: string;
-  tax: string;
-  total: string;
-  reason: string;
-  reinvoiced: string[];
-  deliveries: Array<{ integration: string; status: string; error: string | null }>;
-}
-
-interface InvoiceShowJson {
-  number: string;
-  status: string;
-  credited: string;
-  net: string;
-  tax: string;
-  total: string;
-  orders: string[];
-  lines: Array<{
-    position: number;
-    order: string;
-    quantity: number;
-    unitPrice: string;
-    net: string;
-    taxRate: string;
-    creditedQuantity: number;
-    creditedNet: string;
-  }>;
-  creditNotes: string[];
-}
 
 const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string): Json => ({
   sku,
@@ -94,10 +61,10 @@ async function invoiced(kind: 'sqlite' | 'mariadb', extra: Parameters<typeof dat
   expect(load.code, load.stderr).toBe(0);
   const run = await cli('run', '--company', 'RETB', '--as', USER, '--json');
   expect(run.code, run.stderr).toBe(0);
-  const show = async (number = 'SUPA-000001') => parseJsonOutput<InvoiceShowJson>(await cli('invoices', 'show', number, '--json'));
+  const show = async (number = 'SUPA-000001') => parseJsonOutput<InvoiceDetail>(await cli('invoices', 'show', number, '--json'));
   const credit = async (...args: string[]) => {
     const r = await cli('credit-notes', 'create', '--invoice', 'SUPA-000001', '--json', ...args);
-    return { r, note: r.code === 0 || r.code === 1 ? parseJsonOutput<CreditNoteJson>(r) : null };
+    return { r, note: r.code === 0 || r.code === 1 ? parseJsonOutput<CreditNoteReport>(r) : null };
   };
   const counter = async () => {
     const row = await t!

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InvoiceListItem } from '../src/db/invoices-repo.js';
 import { parseJsonOutput, runCli, startCli, type CliResult } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type ImportDoc, type Json } from './support/fixtures.js';
@@ -40,20 +41,6 @@ interface DeliveryJson {
   nextAttemptAt: string | null;
   sentAt: string | null;
   receipt: string | null;
-}
-
-interface InvoiceJson {
-  number: string;
-  company: string;
-  deliveries: Array<{
-    id: number;
-    integration: string;
-    status: string;
-    attempts: number;
-    error: string | null;
-    nextAttemptAt: string | null;
-    receipt: string | null;
-  }>;
 }
 
 interface RunJson {
@@ -169,10 +156,10 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
     return parseJsonOutput<DeliveryJson[]>(r);
   }
 
-  async function invoices(): Promise<InvoiceJson[]> {
+  async function invoices(): Promise<InvoiceListItem[]> {
     const r = await cli(['invoices', 'list', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    return parseJsonOutput<InvoiceJson[]>(r);
+    return parseJsonOutput<InvoiceListItem[]>(r);
   }
 
   async function pdfOf(number: string): Promise<Buffer> {
