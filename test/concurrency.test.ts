@@ -3,14 +3,11 @@
  */
 import type { Knex } from 'knex';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RunReport } from '../src/pipeline/run-report.js';
 import { parseJsonOutput, spawnCli, startCli } from './support/cli.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { dropship, order, product, supplier, writeJson, type Json } from './support/fixtures.js';
 import { holdSequenceRows, killAtSequenceLock, SEQUENCE_LOCK, waitForStatement } from './support/sequence-lock.js';
-
-interface RunJson {
-  invoices: Array<{ number: string; currency: string; orders: string[]; total: string }>;
-}
 
 const item = (quantity: number, unitCostPrice: string): Json => ({ sku: 'TS-WHT-M', description: 'T-shirt', quantity, unitCostPrice, taxRate: '20' });
 
@@ -72,12 +69,12 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
     t = await createTestDatabase(kind);
     const env = { DATABASE_URL: t.url, OMS_DATA_DIR: t.dataDir };
     await loadCompanies(env, companyOrders('RETB', 400, 50));
-    const preview = parseJsonOutput<RunJson>(await spawnCli(runArgs('RETB', '--dry-run'), env));
+    const preview = parseJsonOutput<RunReport>(await spawnCli(runArgs('RETB', '--dry-run'), env));
     expect(preview.invoices.length).toBeGreaterThan(3);
 
     const results = await Promise.all(Array.from({ length: 8 }, () => spawnCli(runArgs('RETB'), env)));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const reports = results.map((r) => parseJsonOutput<RunJson>(r));
+    const reports = results.map((r) => parseJsonOutput<RunReport>(r));
     // one run did all the work; the others found nothing left (never two halves)
     const working = reports.filter((r) => r.invoices.length > 0);
     expect(working).toHaveLength(1);
@@ -101,7 +98,7 @@ describe.each(['mariadb', 'sqlite'] as const)('concurrent runs on %s', (kind) =>
     );
     const results = await Promise.all(codes.map((c) => spawnCli(runArgs(c), env)));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const issued = results.flatMap((r) => parseJsonOutput<RunJson>(r).invoices.map((i) => i.number));
+    const issued = results.flatMap((r) => parseJsonOutput<RunReport>(r).invoices.map((i) => i.number));
     expectContiguous(issued, 'SUPA-');
     const stored = (await invoiceNumbers(t.db)).sort();
     expect(stored).toEqual([...issued].sort());
@@ -127,7 +124,7 @@ describe('a run killed inside its transaction', () => {
 
     const again = await spawnCli(runArgs('RETB'), env);
     expect(again.code, again.stderr).toBe(0);
-    const numbers = parseJsonOutput<RunJson>(again).invoices.map((i) => i.number);
+    const numbers = parseJsonOutput<RunReport>(again).invoices.map((i) => i.number);
     expect(numbers[0]).toBe('SUPA-000001');
     expectContiguous(numbers, 'SUPA-');
   });
@@ -181,7 +178,7 @@ describe('a load changing an order while a run invoices it (MariaDB)', () => {
 
     const ran = await run.done;
     expect(ran.code, ran.stderr).toBe(0);
-    expect(parseJsonOutput<RunJson>(ran).invoices.flatMap((i) => i.orders)).toContain('RETB-3');
+    expect(parseJsonOutput<RunReport>(ran).invoices.flatMap((i) => i.orders)).toContain('RETB-3');
     const changed = await change.done;
     expect(changed.code, changed.stdout + changed.stderr).toBe(2);
     expect(changed.stderr).toMatch(/RETB-3 of RETB is already invoiced/);

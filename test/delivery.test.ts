@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../src/pipeline/run-report.js';
 import type { InvoiceListItem } from '../src/db/invoices-repo.js';
 import { parseJsonOutput, runCli, startCli, type CliResult } from './support/cli.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
@@ -41,11 +42,6 @@ interface DeliveryJson {
   nextAttemptAt: string | null;
   sentAt: string | null;
   receipt: string | null;
-}
-
-interface RunJson {
-  invoices: Array<{ number: string; orders: string[]; lines: number; layout: string }>;
-  deliveries: Array<{ invoice: string; integration: string; status: string; error: string | null }>;
 }
 
 const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = `Item ${sku}`): Json => ({
@@ -188,7 +184,7 @@ describe.each(databaseKinds)('the outbox through the pipeline on %s', (kind) => 
 
     const r = await cli(['run', '--company', 'RETB', '--as', USER, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = parseJsonOutput<RunJson>(r);
+    const report = parseJsonOutput<RunReport>(r);
     const numbers = report.invoices.map((i) => i.number);
     expect(numbers).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
     expect(report.deliveries).toHaveLength(6);
@@ -604,7 +600,7 @@ describe('e-invoices through load, run and the SFTP drop', () => {
         for (const [company, dir] of Object.entries(dirs)) {
           const r = await cli(['run', '--company', company, '--as', USER, '--json']);
           expect(r.code, r.stderr).toBe(0);
-          const report = parseJsonOutput<RunJson>(r);
+          const report = parseJsonOutput<RunReport>(r);
           expect(report.deliveries.every((d) => d.status === 'sent')).toBe(true);
           if (company === 'RETI') expect(report.invoices.map((i) => i.layout)).toEqual(['individual']);
           if (company === 'RETL') expect(report.invoices.map((i) => i.lines)).toEqual([1000]);
@@ -679,7 +675,7 @@ describe.each(databaseKinds)('one outbox pass over more deliveries than one clai
       for (const company of companies) {
         const run = await runCli(['run', '--company', company, '--as', USER, '--json'], env, { at: AT });
         expect(run.code, run.stderr.slice(0, 2000)).toBe(0);
-        expect(parseJsonOutput<RunJson>(run).invoices).toHaveLength(count / 3);
+        expect(parseJsonOutput<RunReport>(run).invoices).toHaveLength(count / 3);
       }
       // the integrations are switched on afterwards, with every invoice waiting for its company's
       await t.db('integrations').update({ enabled: true });

@@ -3,6 +3,7 @@
  * sequence owners, dry runs, refusals, immutability of invoiced orders, and batching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../src/pipeline/run-report.js';
 import { invoiceAsOf } from '../bench/invoice-as-of.js';
 import { resolveParties } from '../src/pipeline/resolve-parties.js';
 import { parseJsonOutput, runCli } from './support/cli.js';
@@ -10,14 +11,6 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from './support/
 import { dropship, order, product, supplier, writeJson, type ImportDoc, type Json } from './support/fixtures.js';
 
 const AT = Date.parse('2026-11-21T12:00:00Z');
-
-interface RunJson {
-  company: string;
-  mode: string;
-  invoices: Array<{ number: string; currency: string; orders: string[]; lines: number; net: string; tax: string; total: string; layout: string }>;
-  skipped: Record<string, number>;
-  deliveries: unknown[];
-}
 
 const item = (sku: string, quantity: number, unitCostPrice: string, taxRate: string, description = sku): Json => ({
   sku,
@@ -97,7 +90,7 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   it('a dry run shows the invoices and consumes no number', async () => {
     const r = await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--dry-run', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = parseJsonOutput<RunJson>(r);
+    const report = parseJsonOutput<RunReport>(r);
     expect(report.invoices.map((i) => i.number)).toEqual(['SUPA-000001', 'SUPA-000002', 'SUPA-000003']);
     expect(await t.db('invoices').count({ n: '*' }).first()).toMatchObject({ n: 0 });
     expect(
@@ -117,7 +110,7 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   it('a manual run invoices per currency plus unique orders, with hand-checked totals and skip counts', async () => {
     const r = await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = parseJsonOutput<RunJson>(r);
+    const report = parseJsonOutput<RunReport>(r);
     expect(report.company).toBe('RETB');
     expect(report.mode).toBe('manual');
     expect(report.skipped).toEqual({ onHold: 1, withErrors: 1, beforeStartingFrom: 0, cancelled: 1, notDispatched: 2 });
@@ -151,7 +144,7 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   it('a second run finds nothing, consumes no number, and says so', async () => {
     const r = await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--json']);
     expect(r.code).toBe(0);
-    const report = parseJsonOutput<RunJson>(r);
+    const report = parseJsonOutput<RunReport>(r);
     expect(report.invoices).toEqual([]);
     const human = await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example']);
     expect(human.stdout).toContain('nothing to invoice');
@@ -164,14 +157,16 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   });
 
   it('--include-errors picks up orders with errors (but never on-hold ones)', async () => {
-    const report = parseJsonOutput<RunJson>(await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--include-errors', '--json']));
+    const report = parseJsonOutput<RunReport>(await cli(['run', '--company', 'RETB', '--as', 'ann@supa.example', '--include-errors', '--json']));
     expect(report.invoices.map((i) => [i.number, i.orders])).toEqual([['SUPA-000004', ['B-ERR']]]);
     expect(report.skipped.onHold).toBe(1);
   });
 
   it("a manual run numbers from the user's primary company, dated in the buyer's time zone", async () => {
     // 23:30 UTC on the 21st is already the 22nd in Tokyo
-    const report = parseJsonOutput<RunJson>(await cli(['run', '--company', 'RETC', '--as', 'bob@retc.example', '--json'], Date.parse('2026-11-21T23:30:00Z')));
+    const report = parseJsonOutput<RunReport>(
+      await cli(['run', '--company', 'RETC', '--as', 'bob@retc.example', '--json'], Date.parse('2026-11-21T23:30:00Z')),
+    );
     expect(report.invoices.map((i) => [i.number, i.currency, i.net, i.tax, i.layout])).toEqual([['RETC-000001', 'JPY', '1000.00', '100.00', 'individual']]);
     const inv = await t.db('invoices').where('number', 'RETC-000001').first<{ issue_date: string; due_date: string; seller_id: number }>();
     expect([inv.issue_date, inv.due_date]).toEqual(['2026-11-22', '2026-12-06']);
@@ -182,7 +177,7 @@ describe.each(databaseKinds)('invoicing engine on %s', (kind) => {
   it("an automatic run numbers from the admin's shared sequence and applies the integration's startingFrom", async () => {
     const r = await cli(['run', '--company', 'RETX', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const report = parseJsonOutput<RunJson>(r);
+    const report = parseJsonOutput<RunReport>(r);
     expect(report.mode).toBe('auto');
     expect(report.invoices.map((i) => [i.number, i.orders])).toEqual([['ADM2-000001', ['X-1', 'X-2']]]);
     expect(report.skipped.beforeStartingFrom).toBe(1);

@@ -24,27 +24,8 @@ import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 import { startSshd } from './support/sshd.js';
 import { createContext } from '../src/main.js';
 import { shareSessions } from '../src/scheduler/shared-sessions.js';
-import { runTick } from '../src/scheduler/tick.js';
+import { runTick, type TickReport, type TickRunSummary } from '../src/scheduler/tick.js';
 import type { DeliverySession, IntegrationDriver } from '../integrations/contract.js';
-
-interface TickRun {
-  company: string;
-  type: string;
-  dueAt: string;
-  invoices: string[];
-  skipped: Record<string, number>;
-  deliveries: { sent: number; failed: number };
-  nextInvoiceAt: string;
-  ms: number;
-  error?: string;
-}
-
-interface TickReport {
-  at: string;
-  ran: TickRun[];
-  initialised: number;
-  deliveriesRetried: number;
-}
 
 interface IntegrationRow {
   company: string;
@@ -329,7 +310,7 @@ describe.each(databaseKinds)('scheduler ticks on %s', (kind) => {
       // One batch at a time, so that the numbers follow the due order
       const r = await runCli(['worker', '--once', '--at', '2026-11-21T12:00:00Z', '--json'], { ...h.env, SMTP_URL: smtp.url, OMS_WORKER_CONCURRENCY: '1' });
       expect(r.code, r.stderr).toBe(1);
-      const report = parseJsonOutput<TickReport & { ran: Array<TickRun & { deliveryError?: string }> }>(r);
+      const report = parseJsonOutput<TickReport & { ran: Array<TickRunSummary & { deliveryError?: string }> }>(r);
       expect(report.ran.map((x) => [x.company, x.invoices, x.deliveries, x.error])).toEqual([
         ['RA', ['SUPA-000001'], { sent: 1, failed: 0 }, undefined],
         ['RB', ['SUPA-000002'], { sent: 0, failed: 1 }, undefined],

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../src/pipeline/run-report.js';
 import { loadConfig } from '../../config/index.js';
 import { fixedClock } from '../../src/domain/clock.js';
 import { checkXmlSftpPolicy, resolveRealPath } from '../../src/import/check-xml-sftp-policy.js';
@@ -30,11 +31,6 @@ const POLICY_REASON = "not allowed by the operator's policy";
 interface ErrorJson {
   error: { code: string; message: string; problems: Array<{ path: string; message: string }> };
 }
-interface RunJson {
-  invoices: Array<{ number: string }>;
-  deliveries: Array<{ integration: string; status: string; error: string | null }>;
-}
-
 let sshd: TestSshd;
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'oms-policy-')));
 /** The folders the operator allows, and what lies outside them */
@@ -138,12 +134,12 @@ describe.each(databaseKinds)('operator policy on %s', (kind) => {
     return JSON.parse(row!.settings) as Record<string, unknown>;
   };
   /** A manual run of RETB with one new order: its report and exit code */
-  const runRetb = async (extraEnv: Record<string, string> = {}): Promise<{ r: CliResult; report: RunJson }> => {
+  const runRetb = async (extraEnv: Record<string, string> = {}): Promise<{ r: CliResult; report: RunReport }> => {
     orders += 1;
     const loaded = await cli(['load', writeJson({ orders: [order('RETB', `B-${orders}`)] })], extraEnv);
     expect(loaded.code, loaded.stderr).toBe(0);
     const r = await cli(['run', '--company', 'RETB', '--as', USER, '--json'], extraEnv);
-    return { r, report: parseJsonOutput<RunJson>(r) };
+    return { r, report: parseJsonOutput<RunReport>(r) };
   };
 
   beforeAll(async () => {
