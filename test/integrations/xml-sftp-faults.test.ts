@@ -41,11 +41,14 @@ function settingsFor(server: TestSshd, dir: string, overrides: Partial<XmlSftpSe
   };
 }
 
-/** Resolves once a temp file in `dir` has some bytes in it, i.e. an upload is in the middle of its write */
-async function writeUnderway(dir: string): Promise<string> {
+/**
+ * Resolves once the temp file of `file` in `dir` has some bytes in it, i.e. its upload is in the middle of
+ * its write. Named, because the small XML goes first: a cut while it is written would test another write.
+ */
+async function writeUnderway(dir: string, file: string): Promise<string> {
   for (let i = 0; i < 5000; i += 1) {
     for (const name of await readdir(dir)) {
-      if (name.includes('.part-') && (await stat(join(dir, name)).catch(() => null))?.size) return name;
+      if (name.startsWith(`.${file}.part-`) && (await stat(join(dir, name)).catch(() => null))?.size) return name;
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
@@ -59,7 +62,7 @@ describe('xml-sftp over real OpenSSH, when the server fails', () => {
     const session = await driver.open(settingsFor(sshd, dir));
     try {
       const delivery = failureOf(session.deliver(buildSampleInvoice({ number: 'SUPA-000070' }), artefacts(hugePdf)));
-      const temp = await writeUnderway(dir);
+      const temp = await writeUnderway(dir, 'SUPA-000070.pdf');
       await sshd.dropConnections();
       const error = await delivery;
 
@@ -81,7 +84,7 @@ describe('xml-sftp over real OpenSSH, when the server fails', () => {
     const delivery = failureOf(
       deliverOnce(driver, settingsFor(sshd, dir), buildSampleInvoice({ number: 'SUPA-000072' }), artefacts(randomBytes(64 * 1024 * 1024))),
     );
-    await writeUnderway(dir);
+    await writeUnderway(dir, 'SUPA-000072.pdf');
     await sshd.dropConnections();
     const error = await delivery;
 
