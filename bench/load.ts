@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { connectDatabase, migrateLatest } from '../src/db/connect.js';
 import { bulkInsert } from '../src/db/bulk-insert.js';
+import { ITEM_COLUMNS, ORDER_COLUMNS } from '../src/db/import-writes.js';
 import { loadConfig } from '../config/index.js';
 import { writeDataset } from './generate-dataset.js';
 import { freshDatabaseUrl, round, tempDir, timeCli } from './support.js';
@@ -16,30 +17,11 @@ async function rawInsertMs(url: string, orders: number, itemsPerOrder: number): 
   const started = performance.now();
   await db.transaction(async (trx) => {
     const orderRows = Array.from({ length: orders }, (_, i) => [1, `P-${i}`, 'api', 'dispatched', 0, 0, null, 0, null, 'GBP', 499, 1, null, 1]);
-    await bulkInsert(
-      trx,
-      'orders',
-      [
-        'company_id',
-        'number',
-        'source',
-        'status',
-        'on_hold',
-        'has_errors',
-        'error_text',
-        'unique_invoice',
-        'relating_to',
-        'currency',
-        'shipping_minor',
-        'created_at',
-        'dispatched_at',
-        'updated_at',
-      ],
-      orderRows,
-    );
+    // The same columns as `load` writes, in the same order (the row values above follow it).
+    await bulkInsert(trx, 'orders', ORDER_COLUMNS, orderRows);
     const itemRows: unknown[][] = [];
     for (let i = 1; i <= orders; i++) for (let j = 0; j < itemsPerOrder; j++) itemRows.push([i, j, 'SKU-001', 'Item', 1, 10000, 2000]);
-    await bulkInsert(trx, 'order_items', ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'], itemRows);
+    await bulkInsert(trx, 'order_items', ITEM_COLUMNS, itemRows);
   });
   const ms = performance.now() - started;
   await db.destroy();

@@ -248,7 +248,8 @@ export interface OrderWrite extends OrderContent {
   storedId: number | null;
 }
 
-const ORDER_COLUMNS = [
+/** The columns of a stored order and of its items, in the order the bulk inserts write them. */
+export const ORDER_COLUMNS = [
   'company_id',
   'number',
   'source',
@@ -264,7 +265,7 @@ const ORDER_COLUMNS = [
   'dispatched_at',
   'updated_at',
 ] as const;
-const ITEM_COLUMNS = ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'] as const;
+export const ITEM_COLUMNS = ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'] as const;
 
 /**
  * Writes orders in batches: new ones by bulk insert, replaced ones (not invoiced) by upsert with their
