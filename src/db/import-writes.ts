@@ -248,7 +248,7 @@ export interface OrderWrite extends OrderContent {
   storedId: number | null;
 }
 
-/** The columns of a stored order and of its items, in the order the bulk inserts write them. */
+/** The columns of a stored order, in the order the bulk inserts write them. */
 export const ORDER_COLUMNS = [
   'company_id',
   'number',
@@ -265,6 +265,7 @@ export const ORDER_COLUMNS = [
   'dispatched_at',
   'updated_at',
 ] as const;
+/** The columns of a stored order item, in the order the bulk insert writes them. */
 export const ITEM_COLUMNS = ['order_id', 'position', 'sku', 'description', 'quantity', 'unit_cost_price_e4', 'tax_rate_bp'] as const;
 
 /**
